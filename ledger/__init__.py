@@ -1,0 +1,3 @@
+"""ledger."""
+
+__all__: list[str] = []

@@ -1,0 +1,10 @@
+"""The ``scnode`` console script."""
+
+from __future__ import annotations
+
+from node.cli._app import bench, main
+
+# Command modules attach themselves to ``main`` / ``bench`` on import.
+from node.cli import ledger_cmd, mapping_cmd, zk_cmd  # noqa: F401  isort: skip
+
+__all__ = ["bench", "main"]

@@ -1,0 +1,3 @@
+"""semantic_mapping."""
+
+__all__: list[str] = []
