@@ -1,0 +1,3 @@
+"""One module per resource; each defines ``router``."""
+
+__all__: list[str] = []

@@ -1,0 +1,35 @@
+"""Helpers shared by the node service tests."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from node.app import make_engine
+from node.auth.tables import metadata as auth_metadata
+from node.peers.tables import metadata as peers_metadata
+
+
+def prepare_schema(url: str) -> None:
+    """Create the service's tables on a fresh database."""
+    engine = make_engine(url)
+    try:
+        auth_metadata.create_all(engine)
+        peers_metadata.create_all(engine)
+    finally:
+        engine.dispose()
+
+
+def keyid_hex(name: str, key: Ed25519PrivateKey) -> str:
+    """C2SP signed-note key id, derived here from the spec, not from node.auth."""
+    raw = key.public_key().public_bytes_raw()
+    return hashlib.sha256(name.encode() + b"\n\x01" + raw).digest()[:4].hex()
+
+
+def vkey_of(name: str, key: Ed25519PrivateKey) -> str:
+    """A C2SP vkey written out independently of node.auth.vkey's parser."""
+    raw = key.public_key().public_bytes_raw()
+    encoded = base64.b64encode(b"\x01" + raw).decode()
+    return f"{name}+{keyid_hex(name, key)}+{encoded}"

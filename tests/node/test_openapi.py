@@ -1,0 +1,30 @@
+"""The OpenAPI document declares every route's responses, problems included."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+PROBLEM_REF = "#/components/schemas/Problem"
+
+
+def test_every_operation_declares_problem_responses(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert "Problem" in spec["components"]["schemas"]
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    operations = [
+        (path, method, op) for path, item in spec["paths"].items() for method, op in item.items()
+    ]
+    assert len(operations) >= 10
+    for path, method, op in operations:
+        responses = op["responses"]
+        assert any(code.startswith("2") for code in responses), (path, method)
+        for code, response in responses.items():
+            if code.startswith(("4", "5")):
+                content = response["content"]
+                assert list(content) == ["application/problem+json"], (path, method, code)
+                schema = content["application/problem+json"]["schema"]
+                assert schema == {"$ref": PROBLEM_REF}, (path, method, code)
+        if path.startswith("/v1/"):
+            assert "401" in responses, (path, method)
+        if op.get("parameters") or op.get("requestBody"):
+            assert "422" in responses, (path, method)

@@ -1,0 +1,122 @@
+"""Every error is an RFC 9457 problem with a 4xx status; nothing leaks."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+PROBLEM = "application/problem+json"
+
+
+def _assert_problem(response: object, status: int) -> dict[str, object]:
+    from httpx import Response
+
+    assert isinstance(response, Response)
+    assert response.status_code == status
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert body["status"] == status
+    assert str(body["type"]).startswith("https://")
+    assert body["title"]
+    return dict(body)
+
+
+def test_unknown_route_is_404_problem(client: TestClient) -> None:
+    body = _assert_problem(client.get("/no/such/route"), 404)
+    assert body["instance"] == "/no/such/route"
+
+
+def test_wrong_method_is_405_problem(client: TestClient) -> None:
+    _assert_problem(client.put("/healthz"), 405)
+
+
+def test_validation_error_is_422_problem_without_echo(client: TestClient, tokens: object) -> None:
+    from tests.node.conftest import Tokens
+
+    assert isinstance(tokens, Tokens)
+    secretish = "x" * 300
+    r = client.post(
+        "/v1/tokens",
+        json={"role": "root", "name": secretish},
+        headers={"Authorization": f"Bearer {tokens.admin}"},
+    )
+    body = _assert_problem(r, 422)
+    errors = body["errors"]
+    assert isinstance(errors, list)
+    assert {tuple(e["loc"]) for e in errors} == {("body", "role"), ("body", "name")}
+    assert secretish not in r.text
+
+
+def test_malformed_json_is_422_problem(client: TestClient, tokens: object) -> None:
+    from tests.node.conftest import Tokens
+
+    assert isinstance(tokens, Tokens)
+    r = client.post(
+        "/v1/tokens",
+        content=b"{not json",
+        headers={"Authorization": f"Bearer {tokens.admin}", "Content-Type": "application/json"},
+    )
+    _assert_problem(r, 422)
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "status"),
+    [
+        ("ledger.errors", "LedgerError", 400),
+        ("ledger.errors", "FormatError", 400),
+        ("ledger.errors", "VerificationError", 422),
+        ("ledger.errors", "SignatureError", 422),
+        ("ledger.errors", "InclusionProofError", 422),
+        ("ledger.errors", "ConsistencyProofError", 422),
+        ("ledger.errors", "StorageError", 409),
+        ("zk", "ProofError", 422),
+    ],
+)
+def test_domain_errors_map_to_4xx(app: FastAPI, module: str, name: str, status: int) -> None:
+    mod = pytest.importorskip(module)
+    error_type = getattr(mod, name, None)
+    if error_type is None:
+        pytest.skip(f"{module}.{name} does not exist yet")
+    try:
+        exc = error_type("bad thing in input")
+    except TypeError:
+        pytest.skip(f"{module}.{name} needs structured arguments")
+
+    @app.get("/raise-domain")
+    def raise_domain() -> None:
+        raise exc
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        body = _assert_problem(c.get("/raise-domain"), status)
+    assert "bad thing in input" in str(body["detail"])
+
+
+def test_root_mismatch_error_maps_to_422(app: FastAPI) -> None:
+    errors = importlib.import_module("ledger.errors")
+    cls = getattr(errors, "RootMismatchError", None)
+    if cls is None:
+        pytest.skip("ledger.errors.RootMismatchError does not exist yet")
+    exc = cls(expected=b"\x00" * 32, calculated=b"\x01" * 32)
+
+    @app.get("/raise-root")
+    def raise_root() -> None:
+        raise exc
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        _assert_problem(c.get("/raise-root"), 422)
+
+
+def test_unexpected_error_is_bare_500(app: FastAPI) -> None:
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("password=hunter2 at /etc/secret")
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.get("/boom")
+    body = _assert_problem(r, 500)
+    assert "detail" not in body
+    assert "hunter2" not in r.text
+    assert "Traceback" not in r.text
