@@ -1,3 +1,106 @@
-"""governance."""
+"""governance: the network's rules as data, rule checks, data-quality metrics,
+exceptions with SLA clocks and the health dashboard's view models.
 
-__all__: list[str] = []
+A pure library: no HTTP, no database, no clock. Every function that needs the
+time takes ``now`` (UTC milliseconds) from the caller.
+"""
+
+from governance._checks import check_document, check_record, record_subject
+from governance._documents import compare_capacity, compare_receipt
+from governance._errors import (
+    ExceptionTransitionError,
+    GovernanceError,
+    MetricsStateError,
+    RuleSetError,
+    TimestampError,
+)
+from governance._findings import Finding, RuleId
+from governance._partner import PartnerProfile
+from governance._ruleset import (
+    DEFAULT_RESPONSE_MS,
+    Band,
+    DocumentRule,
+    FreshnessPolicy,
+    RecordRule,
+    RuleSet,
+    SlaPolicy,
+    StateDefinition,
+    Thresholds,
+    TimestampStandard,
+)
+from governance._ruleset_json import (
+    RULE_SET_ENTRY_KIND,
+    RULE_SET_FORMAT,
+    canonical_rule_set_bytes,
+    default_rule_set,
+    rule_set_digest,
+    rule_set_entry,
+    rule_set_from_dict,
+    rule_set_from_json,
+    rule_set_to_dict,
+    select_rule_set,
+)
+from governance._timestamps import (
+    DISPLAY_OFFSET_MINUTES,
+    format_display,
+    parse_timestamp,
+    resolve_zone,
+)
+from governance._vocab import (
+    BUCKETS,
+    DOCUMENT_TYPES,
+    LOCATION_BUCKETS,
+    RECORD_TYPE_INVENTORY_POSITION,
+    SHARED_STATES,
+    DocumentType,
+    ExceptionType,
+    Severity,
+)
+
+__all__ = [
+    "BUCKETS",
+    "DEFAULT_RESPONSE_MS",
+    "DISPLAY_OFFSET_MINUTES",
+    "DOCUMENT_TYPES",
+    "LOCATION_BUCKETS",
+    "RECORD_TYPE_INVENTORY_POSITION",
+    "RULE_SET_ENTRY_KIND",
+    "RULE_SET_FORMAT",
+    "SHARED_STATES",
+    "Band",
+    "DocumentRule",
+    "DocumentType",
+    "ExceptionTransitionError",
+    "ExceptionType",
+    "Finding",
+    "FreshnessPolicy",
+    "GovernanceError",
+    "MetricsStateError",
+    "PartnerProfile",
+    "RecordRule",
+    "RuleId",
+    "RuleSet",
+    "RuleSetError",
+    "Severity",
+    "SlaPolicy",
+    "StateDefinition",
+    "Thresholds",
+    "TimestampError",
+    "TimestampStandard",
+    "canonical_rule_set_bytes",
+    "check_document",
+    "check_record",
+    "compare_capacity",
+    "compare_receipt",
+    "default_rule_set",
+    "format_display",
+    "parse_timestamp",
+    "record_subject",
+    "resolve_zone",
+    "rule_set_digest",
+    "rule_set_entry",
+    "rule_set_from_dict",
+    "rule_set_from_json",
+    "rule_set_to_dict",
+    "select_rule_set",
+]
