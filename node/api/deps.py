@@ -10,7 +10,11 @@ from fastapi import Depends, Request
 from sqlalchemy import Connection
 
 from node.api.services import Services
-from node.auth.errors import AuthenticationError, PermissionDeniedError
+from node.auth.errors import (
+    AuthenticationError,
+    PermissionDeniedError,
+    SignatureVerificationError,
+)
 from node.auth.nonces import remember_nonce
 from node.auth.principal import Principal
 from node.auth.roles import Role
@@ -72,7 +76,7 @@ def _peer_principal(request: Request, body: bytes, services: Services) -> Princi
     with services.engine.connect() as conn:
         peer = PeerRegistry(conn).by_keyid(parsed.keyid)
     if peer is None:
-        raise AuthenticationError("unknown peer key")
+        raise SignatureVerificationError("unknown peer key")
     now = int(time.time())
     tolerance = services.settings.signature_tolerance_s
     verify_signature(

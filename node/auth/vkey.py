@@ -49,7 +49,7 @@ def key_id_for(name: str, public_key: bytes) -> bytes:
 def parse_vkey(text: str) -> PeerKey:
     """Parse and check a vkey; :class:`VkeyError` saying what is wrong otherwise."""
     vkey = text.strip()
-    parts = vkey.split("+")
+    parts = vkey.split("+", 2)
     if len(parts) != 3:
         raise VkeyError("vkey must have the form name+keyid+key")
     name, hex_id, b64 = parts
