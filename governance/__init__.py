@@ -15,6 +15,9 @@ from governance._errors import (
     TimestampError,
 )
 from governance._findings import Finding, RuleId
+from governance._health import NetworkMetrics, PartnerHealth, partner_health
+from governance._lineage import Lineage
+from governance._metrics import PartnerMetrics
 from governance._partner import PartnerProfile
 from governance._ruleset import (
     DEFAULT_RESPONSE_MS,
@@ -56,6 +59,8 @@ from governance._vocab import (
     ExceptionType,
     Severity,
 )
+from governance._window_stats import WindowStats
+from governance._windows import WINDOWS
 
 __all__ = [
     "BUCKETS",
@@ -67,6 +72,7 @@ __all__ = [
     "RULE_SET_ENTRY_KIND",
     "RULE_SET_FORMAT",
     "SHARED_STATES",
+    "WINDOWS",
     "Band",
     "DocumentRule",
     "DocumentType",
@@ -75,7 +81,11 @@ __all__ = [
     "Finding",
     "FreshnessPolicy",
     "GovernanceError",
+    "Lineage",
     "MetricsStateError",
+    "NetworkMetrics",
+    "PartnerHealth",
+    "PartnerMetrics",
     "PartnerProfile",
     "RecordRule",
     "RuleId",
@@ -87,6 +97,7 @@ __all__ = [
     "Thresholds",
     "TimestampError",
     "TimestampStandard",
+    "WindowStats",
     "canonical_rule_set_bytes",
     "check_document",
     "check_record",
@@ -95,6 +106,7 @@ __all__ = [
     "default_rule_set",
     "format_display",
     "parse_timestamp",
+    "partner_health",
     "record_subject",
     "resolve_zone",
     "rule_set_digest",
