@@ -1,0 +1,69 @@
+"""Label index: every label of the vocabulary under its exact, normalised and core keys,
+plus prepared choice lists for rapidfuzz."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final
+
+from semantic_mapping._normalise import compact, is_cjk, normalise_key, quantity_core
+from semantic_mapping._vocabulary import Label, Vocabulary
+
+__all__ = ["Entry", "LabelIndex"]
+
+#: Score of an exact match of the compact form (letters and digits only), by label kind.
+COMPACT_SCORE: Final = {"pref": 1.0, "alt": 0.98, "hidden": 0.98, "status": 0.85}
+#: Score of a match of the normalised key (words, abbreviations expanded), by label kind.
+KEY_SCORE: Final = {"pref": 0.97, "alt": 0.95, "hidden": 0.9, "status": 0.8}
+#: Weight of a fuzzy match, by label kind (codes and status values do not take part).
+FUZZY_WEIGHT: Final = {"pref": 1.0, "alt": 1.0, "hidden": 0.95}
+
+
+@dataclass(frozen=True)
+class Entry:
+    concept: str
+    label: Label
+    score: float
+
+
+def _add(table: dict[str, dict[str, Entry]], key: str, entry: Entry) -> None:
+    if not key:
+        return
+    slot = table.setdefault(key, {})
+    current = slot.get(entry.concept)
+    if current is None or entry.score > current.score:
+        slot[entry.concept] = entry
+
+
+class LabelIndex:
+    """Immutable lookup tables built once per vocabulary."""
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        by_compact: dict[str, dict[str, Entry]] = {}
+        by_key: dict[str, dict[str, Entry]] = {}
+        by_core: dict[str, dict[str, Entry]] = {}
+        fuzzy: dict[str, dict[str, Entry]] = {}
+        self.quantity_concepts = frozenset(
+            c.id for c in vocabulary.concepts.values() if c.value_type == "quantity"
+        )
+        for concept in vocabulary.concepts.values():
+            for label in concept.labels:
+                cid, kind = concept.id, label.kind
+                _add(by_compact, compact(label.text), Entry(cid, label, COMPACT_SCORE[kind]))
+                key = normalise_key(label.text)
+                _add(by_key, key, Entry(cid, label, KEY_SCORE[kind]))
+                if cid in self.quantity_concepts and kind != "status":
+                    core = quantity_core(key)
+                    if core is not None:
+                        _add(by_core, core[0], Entry(cid, label, KEY_SCORE[kind]))
+                weight = FUZZY_WEIGHT.get(kind)
+                if weight is not None and (kind != "hidden" or " " in key):
+                    _add(fuzzy, key, Entry(cid, label, weight))
+        self.by_compact: Mapping[str, Mapping[str, Entry]] = MappingProxyType(by_compact)
+        self.by_key: Mapping[str, Mapping[str, Entry]] = MappingProxyType(by_key)
+        self.by_core: Mapping[str, Mapping[str, Entry]] = MappingProxyType(by_core)
+        self.fuzzy_entries: Mapping[str, Mapping[str, Entry]] = MappingProxyType(fuzzy)
+        self.latin_choices: tuple[str, ...] = tuple(sorted(k for k in fuzzy if not is_cjk(k)))
+        self.cjk_choices: tuple[str, ...] = tuple(sorted(k for k in fuzzy if is_cjk(k)))

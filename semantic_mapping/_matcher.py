@@ -1,0 +1,314 @@
+"""The field matcher: source field (name, description, samples) → concept, confidence,
+ranked alternatives and an explanation a person can check."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from rapidfuzz import fuzz, process
+
+from semantic_mapping._errors import FieldInputError
+from semantic_mapping._index import LabelIndex
+from semantic_mapping._normalise import Analysis, analyse, is_cjk
+from semantic_mapping._profile import MappingProfile
+from semantic_mapping._samples import infer_sample_type, sample_fit
+from semantic_mapping._vocabulary import NONE, Vocabulary
+
+__all__ = [
+    "AMBIGUITY_MARGIN",
+    "MAX_NAME_LENGTH",
+    "THRESHOLD",
+    "Alternative",
+    "MatchResult",
+    "Matcher",
+    "SourceField",
+]
+
+#: Below this score the matcher answers `none` rather than guess.
+THRESHOLD: Final = 0.55
+#: Two different concepts closer than this are ambiguous; the winner loses AMBIGUITY_PENALTY.
+AMBIGUITY_MARGIN: Final = 0.03
+AMBIGUITY_PENALTY: Final = 0.08
+#: rapidfuzz scores below this are not considered at all.
+FUZZY_CUTOFF: Final = 60.0
+FUZZY_LIMIT: Final = 6
+#: Weight of evidence from the description relative to the name; bonus when both agree.
+DESCRIPTION_WEIGHT: Final = 0.95
+AGREEMENT_BONUS: Final = 0.05
+SAMPLE_BONUS: Final = 0.02
+SAMPLE_MISFIT_FACTOR: Final = 0.75
+MAX_NAME_LENGTH: Final = 256
+MAX_DESCRIPTION_LENGTH: Final = 2048
+MAX_SAMPLES: Final = 50
+
+
+@dataclass(frozen=True)
+class SourceField:
+    """A partner's field: its name, and where known a description and sample values."""
+
+    name: str
+    description: str | None = None
+    samples: tuple[object, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise FieldInputError("field name is empty")
+        if len(self.name) > MAX_NAME_LENGTH:
+            raise FieldInputError(
+                f"field name is {len(self.name)} characters long (limit {MAX_NAME_LENGTH})"
+            )
+        if any(ord(ch) < 32 and ch not in "\t" for ch in self.name) or "\ufffd" in self.name:
+            raise FieldInputError(f"field name {self.name[:40]!r} contains control or binary bytes")
+        if self.description is not None and not isinstance(self.description, str):
+            raise FieldInputError("description must be a string or null")
+
+    @classmethod
+    def from_json(cls, item: object) -> SourceField:
+        """Parse one item of the `scnode map --json` input."""
+        if not isinstance(item, dict):
+            raise FieldInputError(f"each item must be an object, got {type(item).__name__}")
+        name = item.get("name")
+        if not isinstance(name, str):
+            raise FieldInputError("each item needs a string 'name'")
+        description = item.get("description")
+        if description is not None and not isinstance(description, str):
+            raise FieldInputError(f"{name!r}: 'description' must be a string or null")
+        samples = item.get("samples")
+        if samples is None:
+            samples = []
+        if not isinstance(samples, list):
+            raise FieldInputError(f"{name!r}: 'samples' must be an array or null")
+        if any(isinstance(s, dict | list) for s in samples):
+            raise FieldInputError(f"{name!r}: samples must be scalars")
+        if description is not None:
+            description = description[:MAX_DESCRIPTION_LENGTH]
+        return cls(name=name, description=description, samples=tuple(samples[:MAX_SAMPLES]))
+
+
+@dataclass(frozen=True)
+class Alternative:
+    concept: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    name: str
+    concept: str
+    confidence: float
+    alternatives: tuple[Alternative, ...]
+    explanation: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "concept": self.concept,
+            "confidence": self.confidence,
+            "alternatives": [
+                {"concept": a.concept, "confidence": a.confidence} for a in self.alternatives
+            ],
+            "explanation": self.explanation,
+        }
+
+
+@dataclass
+class _Candidate:
+    score: float
+    reason: str
+    notes: list[str] = field(default_factory=list)
+
+
+def _offer(found: dict[str, _Candidate], concept: str, score: float, reason: str) -> None:
+    current = found.get(concept)
+    if current is None or score > current.score:
+        found[concept] = _Candidate(score, reason)
+
+
+def _with_steps(reason: str, steps: Sequence[str]) -> str:
+    return f"{reason} after {', '.join(steps)}" if steps else reason
+
+
+class Matcher:
+    """Matches source fields against a vocabulary; build once, call many times."""
+
+    def __init__(self, vocabulary: Vocabulary, *, threshold: float = THRESHOLD) -> None:
+        self.vocabulary = vocabulary
+        self.index = LabelIndex(vocabulary)
+        self.threshold = threshold
+        self._cache: dict[tuple[str, str | None, str | None], MatchResult] = {}
+
+    def match(self, source: SourceField, *, profile: MappingProfile | None = None) -> MatchResult:
+        if profile is not None:
+            approved = profile.mapping_for(source.name)
+            if approved is not None:
+                return MatchResult(
+                    name=source.name,
+                    concept=approved.concept,
+                    confidence=1.0,
+                    alternatives=(),
+                    explanation=(
+                        f"approved in profile '{profile.source}' v{approved.version} by "
+                        f"{approved.approved_by} at {approved.approved_at.isoformat()}"
+                    ),
+                )
+        sample_type = infer_sample_type(source.samples)
+        key = (source.name, source.description, sample_type)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        result = self._match(source, sample_type)
+        if len(self._cache) < 200_000:
+            self._cache[key] = result
+        return result
+
+    def match_many(
+        self, sources: Sequence[SourceField], *, profile: MappingProfile | None = None
+    ) -> list[MatchResult]:
+        return [self.match(s, profile=profile) for s in sources]
+
+    def _match(self, source: SourceField, sample_type: str | None) -> MatchResult:
+        analysis = analyse(source.name)
+        found = self._candidates(analysis)
+        if source.description:
+            described = self._candidates(analyse(source.description[:MAX_NAME_LENGTH]))
+            for concept, cand in described.items():
+                score = cand.score * DESCRIPTION_WEIGHT
+                mine = found.get(concept)
+                if mine is not None and mine.score >= self.threshold and score >= self.threshold:
+                    mine.score = min(1.0, max(mine.score, score) + AGREEMENT_BONUS)
+                    mine.notes.append(f"description agrees ({cand.reason})")
+                elif mine is None or score > mine.score:
+                    found[concept] = _Candidate(score, f"description: {cand.reason}")
+        self._apply_types(found, sample_type, analysis.hint)
+        return self._decide(source.name, found)
+
+    def _candidates(self, analysis: Analysis) -> dict[str, _Candidate]:
+        index = self.index
+        found: dict[str, _Candidate] = {}
+        for variant in analysis.variants:
+            if not variant.core:
+                for entry in index.by_compact.get(variant.compact, {}).values():
+                    reason = _with_steps(
+                        f"{entry.label.describe()} matches exactly", variant.compact_steps
+                    )
+                    _offer(found, entry.concept, entry.score - variant.penalty, reason)
+            for entry in index.by_key.get(variant.key, {}).values():
+                if variant.core and entry.concept not in index.quantity_concepts:
+                    continue
+                reason = _with_steps(f"{entry.label.describe()}", variant.steps)
+                _offer(found, entry.concept, entry.score - variant.penalty, reason)
+            if variant.core:
+                for entry in index.by_core.get(variant.key, {}).values():
+                    reason = _with_steps(
+                        f"{entry.label.describe()} without its quantity word", variant.steps
+                    )
+                    _offer(found, entry.concept, entry.score * 0.95 - variant.penalty, reason)
+        best = max((c.score for c in found.values()), default=0.0)
+        for variant in analysis.variants:
+            if variant.core or (variant.penalty > 0 and best >= 0.9):
+                continue
+            self._fuzzy(found, variant.key, variant.steps, variant.penalty)
+        return found
+
+    def _fuzzy(
+        self, found: dict[str, _Candidate], key: str, steps: Sequence[str], penalty: float
+    ) -> None:
+        cjk = is_cjk(key)
+        choices = self.index.cjk_choices if cjk else self.index.latin_choices
+        scorer = fuzz.ratio if cjk else fuzz.token_sort_ratio
+        hits = process.extract(
+            key,
+            choices,
+            scorer=scorer,
+            processor=None,
+            limit=FUZZY_LIMIT,
+            score_cutoff=FUZZY_CUTOFF,
+        )
+        for choice, similarity, _ in hits:
+            for entry in self.index.fuzzy_entries[choice].values():
+                score = 0.92 * (similarity / 100.0) ** 2 * entry.score - penalty
+                reason = _with_steps(
+                    f"{entry.label.describe()} is {similarity:.0f}% similar", steps
+                )
+                _offer(found, entry.concept, score, reason)
+
+    def _apply_types(
+        self, found: Mapping[str, _Candidate], sample_type: str | None, hint: str | None
+    ) -> None:
+        for concept_id, cand in found.items():
+            if concept_id == NONE:
+                continue
+            value_type = self.vocabulary[concept_id].value_type
+            fit = sample_fit(value_type, sample_type)
+            if fit is True:
+                cand.score = min(1.0, cand.score + SAMPLE_BONUS)
+                cand.notes.append(f"samples look like {sample_type}")
+            elif fit is False:
+                cand.score *= SAMPLE_MISFIT_FACTOR
+                cand.notes.append(f"samples look like {sample_type}, not a {value_type}")
+            if hint is not None and not _hint_fits(hint, value_type):
+                cand.score *= SAMPLE_MISFIT_FACTOR
+                cand.notes.append(f"name suggests a {hint}, not a {value_type}")
+
+    def _decide(self, name: str, found: Mapping[str, _Candidate]) -> MatchResult:
+        ranked = sorted(found.items(), key=lambda kv: (-kv[1].score, kv[0]))
+        if not ranked or ranked[0][1].score < self.threshold:
+            best = ranked[0] if ranked else None
+            why = (
+                f"no label close enough (best: {best[0]} {best[1].score:.2f}, {best[1].reason})"
+                if best is not None
+                else "no label of the vocabulary resembles this field"
+            )
+            top = best[1].score if best is not None else 0.0
+            return MatchResult(
+                name=name,
+                concept=NONE,
+                confidence=round(max(0.0, 1.0 - top), 3),
+                alternatives=_alternatives(ranked, skip=None),
+                explanation=why,
+            )
+        concept, cand = ranked[0]
+        score = cand.score
+        notes = list(cand.notes)
+        rival = next((kv for kv in ranked[1:] if kv[0] != NONE or concept != NONE), None)
+        if rival is not None and rival[1].score >= score - AMBIGUITY_MARGIN:
+            score -= AMBIGUITY_PENALTY
+            notes.append(f"nearly as close to '{rival[0]}' ({rival[1].reason})")
+        if concept == NONE:
+            explanation = f"{cand.reason}: a field with no canonical equivalent"
+        else:
+            explanation = cand.reason
+        if notes:
+            explanation += "; " + "; ".join(notes)
+        return MatchResult(
+            name=name,
+            concept=concept,
+            confidence=round(min(1.0, max(0.0, score)), 3),
+            alternatives=_alternatives(ranked, skip=concept),
+            explanation=explanation,
+        )
+
+
+def _alternatives(
+    ranked: Sequence[tuple[str, _Candidate]], *, skip: str | None
+) -> tuple[Alternative, ...]:
+    out = [
+        Alternative(concept=c, confidence=round(min(1.0, max(0.0, cand.score)), 3))
+        for c, cand in ranked
+        if c not in (skip, NONE)
+    ]
+    return tuple(out[:3])
+
+
+_HINT_FITS: Final = {
+    "quantity": frozenset({"quantity", "money"}),
+    "money": frozenset({"money"}),
+    "identifier": frozenset({"identifier", "text", "unit", "status"}),
+    "date": frozenset({"date", "datetime"}),
+}
+
+
+def _hint_fits(hint: str, value_type: str) -> bool:
+    return value_type in _HINT_FITS.get(hint, frozenset({value_type}))
