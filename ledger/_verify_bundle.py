@@ -207,6 +207,7 @@ def verify_bundle(
     vkeys: Sequence[str],
     witnesses: Sequence[str] = (),
     quorum: int = 0,
+    origin: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> BundleReport:
     """Verify an evidence bundle offline against pinned keys.
@@ -214,6 +215,7 @@ def verify_bundle(
     ``vkeys``: the log's pinned verifier key(s) (type 0x01); later keys are
     learnt from the bundle's key history. ``witnesses``: trusted cosigner keys
     (type 0x04), of which ``quorum`` must have cosigned each checkpoint.
+    ``origin``, if given, pins the log's origin line.
     Returns the report when everything verifies; raises FormatError for a
     malformed bundle or key, BundleVerificationError (with ``.report``) otherwise.
     """
@@ -225,6 +227,8 @@ def verify_bundle(
         raise FormatError(f"quorum {quorum} needs at least {quorum} witness keys")
     bundle = Bundle.from_bytes(data)
     problems: list[str] = []
+    if origin is not None and bundle.origin != origin:
+        problems.append(f"bundle is for log {bundle.origin!r}, not {origin!r}")
     history, history_problem = _key_history(bundle, pinned)
     if history_problem:
         problems.append(history_problem)
