@@ -1,20 +1,14 @@
 """Generators derived from published labels, so no one knows a relation between them.
 
-Hash-to-curve is try-and-increment (documented in zk/README.md)::
+Every generator is RFC 9380 ``hash_to_curve`` (suite
+``secp256k1_XMD:SHA-256_SSWU_RO_``) of a label, with the domain separation tag
+:data:`H2C_DST`. Labels: ``<domain>/G`` (values), ``<domain>/H`` (blindings),
+``<domain>/U`` (the inner-product point), ``<domain>/g/<i>`` and
+``<domain>/h/<i>`` (vector generators, decimal i, 0 <= i < capacity), with
+domain ``scnode/zk/generators/v1`` by default.
 
-    for counter = 0, 1, ...:
-        x = SHA-256(H2C_DOMAIN || u32(len(label)) || label || u32(counter))
-        if x < p and x^3 + 7 is a square mod p:
-            return (x, the even square root y)
-
-Each try succeeds with probability about 1/2, so the expected count is two. The
-output is a uniformly distributed point with a published derivation; its discrete
-logarithm with respect to any other generator is unknown.
-
-Labels: ``<domain>/G`` (values), ``<domain>/H`` (blindings), ``<domain>/U`` (the
-inner-product point), ``<domain>/g/<i>`` and ``<domain>/h/<i>`` (vector
-generators, decimal i, 0 <= i < capacity). The generator-set digest is SHA-256
-over ``u32(capacity)`` and the compressed encodings of G, H, U, g_0, h_0, g_1, h_1, ...
+The generator-set digest is SHA-256 over ``u32(capacity)`` and the compressed
+encodings of G, H, U, g_0, h_0, g_1, h_1, ...; it is bound into every transcript.
 """
 
 from __future__ import annotations
@@ -22,45 +16,31 @@ from __future__ import annotations
 import hashlib
 import threading
 
-from zk._curve import is_on_curve
 from zk._encoding import encode_point
 from zk._errors import StatementError
-from zk._field import CURVE_B, FIELD_P, mpz, sqrt_mod_p
+from zk._hash_to_curve import SUITE_ID, hash_to_curve
 from zk._msm import FixedTable, build_tables
 
 __all__ = [
     "DEFAULT_GENERATORS",
     "GENERATOR_DOMAIN",
-    "H2C_DOMAIN",
+    "H2C_DST",
     "MAX_VECTOR_LENGTH",
     "GeneratorSet",
-    "default_generators",
     "hash_to_point",
 ]
 
-H2C_DOMAIN = b"scnode/zk/hash-to-curve/secp256k1/try-and-increment/v1"
+H2C_DST = b"scnode-zk-V01-CS02-with-" + SUITE_ID
 GENERATOR_DOMAIN = b"scnode/zk/generators/v1"
 MAX_VECTOR_LENGTH = 64 * 16  # 64-bit values, up to 16 aggregated
-_MAX_TRIES = 1024
 
 
 def hash_to_point(label: bytes) -> tuple[int, int]:
-    """The point with even y derived from ``label`` by try-and-increment."""
-    prefix = H2C_DOMAIN + len(label).to_bytes(4, "big") + label
-    for counter in range(_MAX_TRIES):
-        digest = hashlib.sha256(prefix + counter.to_bytes(4, "big")).digest()
-        x = mpz(int.from_bytes(digest, "big"))
-        if x >= FIELD_P:
-            continue
-        y = sqrt_mod_p((x * x * x + CURVE_B) % FIELD_P)
-        if y is None:
-            continue
-        if y & 1:
-            y = FIELD_P - y
-        if not is_on_curve(x, y):  # pragma: no cover - sqrt_mod_p checked it
-            continue
-        return x, y
-    raise StatementError("hash-to-curve found no point")  # pragma: no cover
+    """The generator for ``label``: RFC 9380 hash_to_curve with :data:`H2C_DST`."""
+    point = hash_to_curve(label, H2C_DST)
+    if point is None:  # pragma: no cover - probability 2^-256
+        raise StatementError("hash-to-curve gave the identity")
+    return point
 
 
 class GeneratorSet:
@@ -155,7 +135,3 @@ class GeneratorSet:
 
 
 DEFAULT_GENERATORS = GeneratorSet()
-
-
-def default_generators() -> GeneratorSet:
-    return DEFAULT_GENERATORS
