@@ -1,0 +1,31 @@
+"""ledger.storage: the ledger in an SQL database (SQLAlchemy 2; SQLite or PostgreSQL).
+
+:class:`LedgerStore` keeps one log (entries, every complete tree node, signed
+checkpoints, and the head row that serialises writers); :class:`GroupCommitter`
+batches appends from many threads into one durable transaction. The schema is in
+:data:`metadata`; the node's migrations create it. See ``docs/storage.md``.
+"""
+
+from ledger.storage._engine import configure_engine
+from ledger.storage._group import GroupCommitter
+from ledger.storage._records import (
+    Appended,
+    NewEntry,
+    StoredCheckpoint,
+    StoredEntry,
+    VerifyReport,
+)
+from ledger.storage._schema import metadata
+from ledger.storage._store import LedgerStore
+
+__all__ = [
+    "Appended",
+    "GroupCommitter",
+    "LedgerStore",
+    "NewEntry",
+    "StoredCheckpoint",
+    "StoredEntry",
+    "VerifyReport",
+    "configure_engine",
+    "metadata",
+]

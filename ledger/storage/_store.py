@@ -1,0 +1,424 @@
+"""``LedgerStore``: one log in an SQL database (SQLite or PostgreSQL).
+
+Every write runs in one transaction that first locks the log's head row
+(PostgreSQL ``SELECT ... FOR UPDATE``; SQLite ``BEGIN IMMEDIATE``, see
+``_engine``), so appends from many processes never fork the chain and never skip
+or repeat a sequence number. Proofs fetch exactly the node ids the core's proof
+plans name, in one query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Select, insert, select, tuple_, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from ledger import (
+    GENESIS_PREV,
+    HASH_SIZE,
+    Checkpoint,
+    CompactRange,
+    Entry,
+    JSONValue,
+    NodeId,
+    NoteSigner,
+    NoteVerifier,
+    StorageError,
+    consistency_plan,
+    inclusion_plan,
+    root_from_nodes,
+    root_node_ids,
+    sign_checkpoint,
+)
+from ledger.storage._engine import WRITE_OPTION, configure_engine
+from ledger.storage._records import (
+    Appended,
+    NewEntry,
+    StoredCheckpoint,
+    StoredEntry,
+    VerifyReport,
+)
+from ledger.storage._schema import checkpoints, entries, logs, nodes
+
+__all__ = ["LedgerStore"]
+
+# rows per statement when deleting payloads or reading ranges
+_CHUNK = 500
+
+
+def _split_border(border: bytes) -> list[bytes]:
+    return [border[i : i + HASH_SIZE] for i in range(0, len(border), HASH_SIZE)]
+
+
+@dataclass(frozen=True)
+class _Head:
+    size: int
+    last_leaf_hash: bytes
+    border: bytes
+
+    def root(self) -> bytes:
+        return root_from_nodes(self.size, _split_border(self.border))
+
+
+_HEAD_COLUMNS = (logs.c.size, logs.c.last_leaf_hash, logs.c.border)
+
+
+def _checkpoint_row(row: Any) -> StoredCheckpoint:
+    return StoredCheckpoint(int(row[0]), bytes(row[1]), str(row[2]), str(row[3]), int(row[4]))
+
+
+class LedgerStore:
+    """One log (by origin) in a database; see the module docstring."""
+
+    def __init__(self, engine: Engine, origin: str, log_id: int) -> None:
+        self.engine = configure_engine(engine)
+        self.origin = origin
+        self.log_id = log_id
+
+    # -- opening -------------------------------------------------------------
+
+    @classmethod
+    def create(cls, engine: Engine, origin: str) -> LedgerStore:
+        """Create a new, empty log; StorageError if one with this origin exists."""
+        Entry(0, "log.create", {}, GENESIS_PREV, 0, origin)  # validates origin (FormatError)
+        configure_engine(engine)
+        try:
+            with engine.begin() as conn:
+                log_id = conn.execute(
+                    insert(logs)
+                    .values(origin=origin, size=0, last_leaf_hash=GENESIS_PREV, border=b"")
+                    .returning(logs.c.log_id)
+                ).scalar_one()
+        except IntegrityError as exc:
+            raise StorageError(f"a log with origin {origin!r} already exists") from exc
+        return cls(engine, origin, log_id)
+
+    @classmethod
+    def open(cls, engine: Engine, origin: str) -> LedgerStore:
+        """Open an existing log; StorageError if there is none with this origin."""
+        configure_engine(engine)
+        try:
+            with engine.connect() as conn:
+                log_id = conn.execute(
+                    select(logs.c.log_id).where(logs.c.origin == origin)
+                ).scalar_one_or_none()
+        except SQLAlchemyError as exc:
+            raise StorageError(
+                f"cannot read the ledger database: {exc.__class__.__name__}"
+            ) from exc
+        if log_id is None:
+            raise StorageError(f"no log with origin {origin!r} in this database")
+        return cls(engine, origin, log_id)
+
+    # -- transactions ----------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[tuple[Connection, _Head]]:
+        """A transaction holding the log's write lock; yields (connection, head)."""
+        with self.engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                row = conn.execute(
+                    select(*_HEAD_COLUMNS).where(logs.c.log_id == self.log_id).with_for_update()
+                ).one()
+                yield conn, _Head(int(row[0]), bytes(row[1]), bytes(row[2]))
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    # -- appending -------------------------------------------------------------
+
+    def append(self, kind: str, body: dict[str, JSONValue], now_ms: int) -> Appended:
+        """Append one entry (durable when this returns)."""
+        return self.append_many([NewEntry(kind, body, now_ms)])[0]
+
+    def append_many(self, items: Sequence[NewEntry]) -> list[Appended]:
+        """Append several entries in ONE transaction, in order; all or nothing."""
+        if not items:
+            return []
+        with self._write() as (conn, head):
+            size, last = head.size, head.last_leaf_hash
+            tree = CompactRange(size, _split_border(head.border))
+            entry_rows: list[dict[str, object]] = []
+            node_rows: list[dict[str, object]] = []
+            done: list[Appended] = []
+            for offset, item in enumerate(items):
+                seq = size + offset
+                entry = Entry(seq, item.kind, item.body, last, item.timestamp_ms, self.origin)
+                leaf = entry.leaf()
+                last = entry.leaf_hash()
+                entry_rows.append(
+                    {
+                        "log_id": self.log_id,
+                        "seq": seq,
+                        "leaf": leaf,
+                        "leaf_hash": last,
+                        "kind": item.kind,
+                        "timestamp_ms": item.timestamp_ms,
+                    }
+                )
+                for (level, idx), digest in tree.append(last):
+                    node_rows.append(
+                        {"log_id": self.log_id, "level": level, "idx": idx, "hash": digest}
+                    )
+                done.append(Appended(seq, last, leaf))
+            conn.execute(insert(entries), entry_rows)
+            conn.execute(insert(nodes), node_rows)
+            moved = conn.execute(
+                update(logs)
+                .where(logs.c.log_id == self.log_id, logs.c.size == size)
+                .values(size=tree.size, last_leaf_hash=last, border=b"".join(tree.hashes))
+            ).rowcount
+            if moved != 1:
+                raise StorageError("the log head moved during an append (lock not held)")
+        return done
+
+    # -- reading ---------------------------------------------------------------
+
+    def size(self) -> int:
+        with self._read() as conn:
+            return self._head(conn).size
+
+    def _head(self, conn: Connection) -> _Head:
+        row = conn.execute(select(*_HEAD_COLUMNS).where(logs.c.log_id == self.log_id)).one()
+        return _Head(int(row[0]), bytes(row[1]), bytes(row[2]))
+
+    def entry(self, seq: int) -> StoredEntry:
+        got = self.entries(seq, seq + 1)
+        if not got:
+            raise StorageError(f"no entry {seq} in the log")
+        return got[0]
+
+    def entries(self, start: int, end: int) -> list[StoredEntry]:
+        """Stored entries with ``start <= seq < end``, in order."""
+        with self._read() as conn:
+            rows = conn.execute(
+                select(
+                    entries.c.seq,
+                    entries.c.leaf,
+                    entries.c.leaf_hash,
+                    entries.c.kind,
+                    entries.c.timestamp_ms,
+                )
+                .where(entries.c.log_id == self.log_id, entries.c.seq >= start, entries.c.seq < end)
+                .order_by(entries.c.seq)
+            ).all()
+        return [StoredEntry(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+    def _nodes(self, conn: Connection, ids: Sequence[NodeId]) -> list[bytes]:
+        """Hashes of ``ids`` in that order, fetched in one query; StorageError if any is missing."""
+        if not ids:
+            return []
+        rows = conn.execute(
+            select(nodes.c.level, nodes.c.idx, nodes.c.hash).where(
+                nodes.c.log_id == self.log_id,
+                tuple_(nodes.c.level, nodes.c.idx).in_(list(set(ids))),
+            )
+        ).all()
+        found = {(r[0], r[1]): r[2] for r in rows}
+        missing = [node for node in ids if node not in found]
+        if missing:
+            raise StorageError(f"tree nodes missing from storage: {missing[:5]}")
+        return [found[node] for node in ids]
+
+    def _checked_size(self, conn: Connection, size: int | None) -> tuple[int, _Head]:
+        head = self._head(conn)
+        if size is None:
+            return head.size, head
+        if not 0 <= size <= head.size:
+            raise StorageError(f"tree size {size} is outside the log (size {head.size})")
+        return size, head
+
+    def root(self, size: int | None = None) -> bytes:
+        """The Merkle root at ``size`` (default: the current size)."""
+        with self._read() as conn:
+            size, head = self._checked_size(conn, size)
+            if size == head.size:
+                return head.root()
+            return root_from_nodes(size, self._nodes(conn, root_node_ids(size)))
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
+        """RFC 9162 inclusion proof of entry ``index`` in the tree of ``size`` leaves."""
+        with self._read() as conn:
+            size, _ = self._checked_size(conn, size)
+            if not 0 <= index < size:
+                raise StorageError(f"entry {index} is not in the tree of size {size}")
+            plan = inclusion_plan(index, size)
+            return plan.fold(self._nodes(conn, plan.ids))
+
+    def consistency_proof(self, old: int, new: int | None = None) -> list[bytes]:
+        """RFC 9162 consistency proof from tree size ``old`` to ``new``."""
+        with self._read() as conn:
+            new, _ = self._checked_size(conn, new)
+            if not 0 < old <= new:
+                raise StorageError(f"no consistency proof from size {old} to size {new}")
+            plan = consistency_plan(old, new)
+            return plan.fold(self._nodes(conn, plan.ids))
+
+    # -- checkpoints -----------------------------------------------------------
+
+    def checkpoint(self) -> StoredCheckpoint | None:
+        """The latest signed checkpoint, or None if none was signed yet."""
+        with self._read() as conn:
+            return self._latest_checkpoint(conn)
+
+    def checkpoint_at(self, size: int) -> StoredCheckpoint:
+        with self._read() as conn:
+            row = conn.execute(
+                _checkpoint_select().where(
+                    checkpoints.c.log_id == self.log_id, checkpoints.c.size == size
+                )
+            ).one_or_none()
+        if row is None:
+            raise StorageError(f"no signed checkpoint of size {size}")
+        return _checkpoint_row(row)
+
+    def checkpoints(self) -> list[StoredCheckpoint]:
+        with self._read() as conn:
+            rows = conn.execute(
+                _checkpoint_select()
+                .where(checkpoints.c.log_id == self.log_id)
+                .order_by(checkpoints.c.size)
+            ).all()
+        return [_checkpoint_row(row) for row in rows]
+
+    def _latest_checkpoint(self, conn: Connection) -> StoredCheckpoint | None:
+        row = conn.execute(
+            _checkpoint_select()
+            .where(checkpoints.c.log_id == self.log_id)
+            .order_by(checkpoints.c.size.desc())
+            .limit(1)
+        ).one_or_none()
+        return None if row is None else _checkpoint_row(row)
+
+    def sign_checkpoint(
+        self, signers: Sequence[NoteSigner], now_ms: int, size: int | None = None
+    ) -> StoredCheckpoint:
+        """Sign (and store) a checkpoint at ``size`` (default: the current size).
+
+        Never signs two inconsistent checkpoints: refuses a size below the last
+        signed one. Signing the last signed size again returns it, re-signed with
+        ``signers`` if they differ (same body; cosignatures stay valid).
+        """
+        if not signers:
+            raise StorageError("signing a checkpoint needs at least one key")
+        with self._write() as (conn, head):
+            head_size = head.size
+            size = head_size if size is None else size
+            if not 0 <= size <= head_size:
+                raise StorageError(f"tree size {size} is outside the log (size {head_size})")
+            if size == head_size:
+                root = head.root()
+            else:
+                root = root_from_nodes(size, self._nodes(conn, root_node_ids(size)))
+            latest = self._latest_checkpoint(conn)
+            if latest is not None and size < latest.size:
+                raise StorageError(
+                    f"refusing to sign size {size}: a checkpoint of size {latest.size} is signed"
+                )
+            if latest is not None and size == latest.size and root != latest.root:
+                raise StorageError(
+                    f"refusing to sign size {size} with another root than the signed checkpoint"
+                )
+            note = sign_checkpoint(Checkpoint(self.origin, size, root), signers)
+            if latest is not None and size == latest.size:
+                if note != latest.note:
+                    conn.execute(
+                        update(checkpoints)
+                        .where(checkpoints.c.log_id == self.log_id, checkpoints.c.size == size)
+                        .values(note=note, signed_ms=now_ms)
+                    )
+                    return StoredCheckpoint(size, root, note, latest.cosignatures, now_ms)
+                return latest
+            conn.execute(
+                insert(checkpoints).values(
+                    log_id=self.log_id,
+                    size=size,
+                    root=root,
+                    note=note,
+                    cosignatures="",
+                    signed_ms=now_ms,
+                )
+            )
+            return StoredCheckpoint(size, root, note, "", now_ms)
+
+    def add_cosignatures(self, size: int, lines: Iterable[str]) -> StoredCheckpoint:
+        """Append witnesses' cosignature lines (verified by the caller) to a checkpoint."""
+        with self._write() as (conn, _head):
+            row = conn.execute(
+                _checkpoint_select().where(
+                    checkpoints.c.log_id == self.log_id, checkpoints.c.size == size
+                )
+            ).one_or_none()
+            if row is None:
+                raise StorageError(f"no signed checkpoint of size {size}")
+            stored = _checkpoint_row(row)
+            have = set(stored.cosignatures.splitlines())
+            added = "".join(
+                f"{line}\n" for line in lines if line and "\n" not in line and line not in have
+            )
+            if not added:
+                return stored
+            conn.execute(
+                update(checkpoints)
+                .where(checkpoints.c.log_id == self.log_id, checkpoints.c.size == size)
+                .values(cosignatures=stored.cosignatures + added)
+            )
+            return StoredCheckpoint(
+                size, stored.root, stored.note, stored.cosignatures + added, stored.signed_ms
+            )
+
+    # -- retention -------------------------------------------------------------
+
+    def delete_payloads(self, seqs: Iterable[int]) -> int:
+        """Forget the leaf bytes of these entries (their hashes and proofs remain).
+
+        Returns how many payloads were deleted (entries already without payload,
+        or outside the log, are not counted).
+        """
+        wanted = sorted(set(seqs))
+        deleted = 0
+        with self.engine.begin() as conn:
+            for i in range(0, len(wanted), _CHUNK):
+                deleted += conn.execute(
+                    update(entries)
+                    .where(
+                        entries.c.log_id == self.log_id,
+                        entries.c.seq.in_(wanted[i : i + _CHUNK]),
+                        entries.c.leaf.is_not(None),
+                    )
+                    .values(leaf=None)
+                ).rowcount
+        return deleted
+
+    # -- verification ----------------------------------------------------------
+
+    def verify_all(
+        self,
+        verifiers: Sequence[NoteVerifier],
+        progress: Callable[[int], None] | None = None,
+    ) -> VerifyReport:
+        """Re-verify everything stored; raises ChainError naming the first bad index."""
+        from ledger.storage._verify import verify_log
+
+        with self.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                return verify_log(conn, self, verifiers, progress or (lambda _n: None))
+
+
+def _checkpoint_select() -> Select[Any]:
+    return select(
+        checkpoints.c.size,
+        checkpoints.c.root,
+        checkpoints.c.note,
+        checkpoints.c.cosignatures,
+        checkpoints.c.signed_ms,
+    )
