@@ -202,7 +202,7 @@ def _check_entry(item: BundleEntry, cp: _CheckpointResult, origin: str) -> _Fact
 
 
 def verify_bundle(
-    data: bytes,
+    data: bytes | Bundle,
     *,
     vkeys: Sequence[str],
     witnesses: Sequence[str] = (),
@@ -216,6 +216,7 @@ def verify_bundle(
     learnt from the bundle's key history. ``witnesses``: trusted cosigner keys
     (type 0x04), of which ``quorum`` must have cosigned each checkpoint.
     ``origin``, if given, pins the log's origin line.
+    ``data`` is the bundle's bytes (or an already parsed :class:`Bundle`).
     Returns the report when everything verifies; raises FormatError for a
     malformed bundle or key, BundleVerificationError (with ``.report``) otherwise.
     """
@@ -225,7 +226,7 @@ def verify_bundle(
     witness_keys = _parse_keys(witnesses, ALG_COSIGNATURE_V1, "witness key")
     if not 0 <= quorum <= len(witness_keys):
         raise FormatError(f"quorum {quorum} needs at least {quorum} witness keys")
-    bundle = Bundle.from_bytes(data)
+    bundle = data if isinstance(data, Bundle) else Bundle.from_bytes(data)
     problems: list[str] = []
     if origin is not None and bundle.origin != origin:
         problems.append(f"bundle is for log {bundle.origin!r}, not {origin!r}")
