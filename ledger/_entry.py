@@ -139,13 +139,27 @@ class Entry:
         return entry
 
 
+# The end of every canonical entry leaf: RFC 8785 sorts the keys, so after the
+# body, kind and origin come exactly these fields, in this order.
+_TAIL = re.compile(
+    rb',"prev":"([0-9a-f]{64})","seq":(0|[1-9][0-9]{0,15}),'
+    rb'"timestamp_ms":(?:0|[1-9][0-9]{0,15}),"type":"scnode\.ledger\.entry/v1"\}'
+)
+_PREV_KEY: Final = b',"prev":"'
+
+
 def leaf_link(leaf: bytes) -> tuple[int, bytes]:
-    """``(seq, prev)`` of an entry leaf, for fast hash-chain checks of trusted storage.
+    """``(seq, prev)`` of an entry leaf, for fast hash-chain checks of stored leaves.
 
     This reads the two chain fields only; it does not check that the leaf is
-    canonical (use :meth:`Entry.from_leaf` for untrusted input). Raises
-    :class:`FormatError` if they cannot be read.
+    canonical (use :meth:`Entry.from_leaf` for untrusted input; a changed leaf
+    is caught by its hash). Raises :class:`FormatError` if they cannot be read.
     """
+    # Fast path: the top-level prev is the last ',"prev":"' in a canonical leaf
+    # (inside strings quotes are escaped; the body comes before it).
+    match = _TAIL.fullmatch(leaf, leaf.rfind(_PREV_KEY))
+    if match is not None:
+        return int(match.group(2)), bytes.fromhex(match.group(1).decode("ascii"))
     try:
         value = json.loads(leaf)
         seq = value["seq"]

@@ -208,3 +208,36 @@ def test_roundtrip_property(body: dict[str, JSONValue], seq: int) -> None:
 def test_from_leaf_fuzz(data: bytes) -> None:
     with contextlib.suppress(FormatError):
         Entry.from_leaf(data)
+
+
+def test_leaf_link_fast_path_agrees_with_json() -> None:
+    tricky = Entry(
+        seq=12,
+        kind="a.b",
+        body={
+            "x": {"a": 0, "prev": "f" * 64, "seq": 1},
+            "s": ',"prev":"' + "a" * 64 + '","seq":3,',
+        },
+        prev=bytes(range(32)),
+        timestamp_ms=5,
+        origin='quote"origin',
+    )
+    leaf = tricky.leaf()
+    assert leaf.count(b',"prev":"') >= 2
+    assert leaf_link(leaf) == (12, bytes(range(32)))
+    # Whitespace defeats the fast path; the JSON fallback still reads the fields.
+    loose = json.dumps(json.loads(leaf), indent=1).encode()
+    assert leaf_link(loose) == (12, bytes(range(32)))
+    for bad in (b"{}", b'{"seq": 1, "prev": "zz", "type": "scnode.ledger.entry/v1"}', b"\xff"):
+        with pytest.raises(FormatError):
+            leaf_link(bad)
+
+
+@given(body=st.dictionaries(st.text(), json_values, max_size=4), origin=st.text(min_size=1))
+def test_leaf_link_property(body: dict[str, JSONValue], origin: str) -> None:
+    try:
+        e = Entry(seq=7, kind="k", body=body, prev=bytes(32), timestamp_ms=9, origin=origin)
+        leaf = e.leaf()
+    except FormatError:
+        return
+    assert leaf_link(leaf) == (7, bytes(32))
