@@ -24,7 +24,7 @@ from node.api.routes import health, peers, tokens
 from node.api.services import Services
 from node.metrics import Metrics, NodeState
 from node.peers.tables import peers as peers_table
-from node.settings import Settings, load_settings
+from node.settings import Settings, SettingsError, load_settings
 
 __all__ = ["Services", "app_from_environment", "create_app", "make_engine", "upgrade_database"]
 
@@ -67,6 +67,8 @@ def _state_reader(engine: Engine) -> NodeState:
 
 def create_app(settings: Settings) -> FastAPI:
     """Build the node service for ``settings``."""
+    if settings.tenancy != "single":
+        raise SettingsError("multi-tenant hosting (tenancy = 'multi') is not available yet")
     if settings.run_migrations:
         upgrade_database(settings.database_url)
     engine = make_engine(settings.database_url)

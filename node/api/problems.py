@@ -102,10 +102,19 @@ _DOMAIN_ERRORS: tuple[_Mapping, ...] = (
     _Mapping("ledger.errors", "VerificationError", 422, "verification", "Does not verify"),
     _Mapping("ledger.errors", "StorageError", 409, "ledger-storage", "Ledger storage conflict"),
     _Mapping("ledger.errors", "LedgerError", 400, "ledger", "Ledger request refused"),
-    _Mapping("zk", "ProofError", 422, "zk-proof", "Zero-knowledge proof refused"),
-    _Mapping("zk", "ZkError", 422, "zk", "Zero-knowledge request refused"),
+    _Mapping("zk", "EncodingError", 400, "zk-encoding", "Malformed proof or commitment"),
+    _Mapping("zk", "VerificationError", 422, "zk-verification", "Proof does not verify"),
+    _Mapping("zk", "StatementError", 422, "zk-statement", "Statement cannot be proven"),
+    _Mapping("zk", "ProofError", 422, "zk", "Zero-knowledge request refused"),
+    _Mapping("semantic_mapping", "FieldInputError", 400, "mapping-input", "Unusable field input"),
+    _Mapping("semantic_mapping", "TransformError", 422, "mapping-transform", "Record not mappable"),
+    _Mapping("semantic_mapping", "ProfileError", 422, "mapping-profile", "Bad mapping profile"),
     _Mapping("semantic_mapping", "MappingError", 422, "mapping", "Field mapping refused"),
-    _Mapping("semantic_mapping", "SemanticMappingError", 422, "mapping", "Field mapping refused"),
+    _Mapping("governance", "RuleSetError", 400, "governance-rules", "Malformed rule set"),
+    _Mapping("governance", "TimestampError", 400, "governance-timestamp", "Bad timestamp"),
+    _Mapping(
+        "governance", "ExceptionTransitionError", 409, "governance-transition", "Transition refused"
+    ),
     _Mapping("governance", "GovernanceError", 422, "governance", "Governance rule violated"),
 )
 
@@ -113,7 +122,8 @@ _DOMAIN_ERRORS: tuple[_Mapping, ...] = (
 def _resolve(mapping: _Mapping) -> type[Exception] | None:
     try:
         module = importlib.import_module(mapping.module)
-    except ImportError:
+    except Exception:  # noqa: BLE001  a package that fails to import maps nothing; the app still starts
+        _log.warning("error mapping skipped: %s does not import", mapping.module)
         return None
     found = getattr(module, mapping.name, None)
     if isinstance(found, type) and issubclass(found, Exception):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -33,3 +34,8 @@ def vkey_of(name: str, key: Ed25519PrivateKey) -> str:
     raw = key.public_key().public_bytes_raw()
     encoded = base64.b64encode(b"\x01" + raw).decode()
     return f"{name}+{keyid_hex(name, key)}+{encoded}"
+
+
+def sqlite_url(tmp_path: Path) -> str:
+    """A fresh SQLite database: for tests of HTTP behaviour that no backend changes."""
+    return f"sqlite:///{tmp_path / 'scnode.sqlite'}"

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from fastapi.testclient import TestClient
+
+from tests.node.helpers import sqlite_url
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    # HTTP behaviour only; the storage-backed routes run on every backend elsewhere.
+    return sqlite_url(tmp_path)
+
 
 PROBLEM_REF = "#/components/schemas/Problem"
 

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+
+from tests.node.helpers import sqlite_url
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    # HTTP behaviour only; the storage-backed routes run on every backend elsewhere.
+    return sqlite_url(tmp_path)
+
 
 PROBLEM = "application/problem+json"
 
@@ -73,6 +83,17 @@ def test_malformed_json_is_422_problem(client: TestClient, tokens: object) -> No
         ("ledger.errors", "ConsistencyProofError", 422),
         ("ledger.errors", "StorageError", 409),
         ("zk", "ProofError", 422),
+        ("zk", "EncodingError", 400),
+        ("zk", "VerificationError", 422),
+        ("zk", "StatementError", 422),
+        ("semantic_mapping", "MappingError", 422),
+        ("semantic_mapping", "FieldInputError", 400),
+        ("semantic_mapping", "TransformError", 422),
+        ("semantic_mapping", "ProfileError", 422),
+        ("governance", "GovernanceError", 422),
+        ("governance", "RuleSetError", 400),
+        ("governance", "TimestampError", 400),
+        ("governance", "ExceptionTransitionError", 409),
     ],
 )
 def test_domain_errors_map_to_4xx(app: FastAPI, module: str, name: str, status: int) -> None:
