@@ -15,10 +15,20 @@ histograms add and subtract exactly: window totals are kept incrementally.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from bisect import bisect_left
+from collections.abc import Mapping, Sequence
+from itertools import accumulate
 from typing import Final
 
-__all__ = ["EXACT_BELOW", "RELATIVE_ERROR", "bin_bounds", "bin_of", "quantile"]
+__all__ = [
+    "EXACT_BELOW",
+    "RELATIVE_ERROR",
+    "add_bins",
+    "bin_bounds",
+    "bin_of",
+    "quantile",
+    "quantiles",
+]
 
 _SIG_BITS: Final = 8
 #: Values below this are counted exactly.
@@ -44,27 +54,42 @@ def bin_bounds(index: int) -> tuple[int, int]:
     return low, low + (1 << shift) - 1
 
 
-def quantile(
-    bins: Mapping[int, int], count: int, num: int, den: int, *, low: int, high: int
-) -> int | None:
-    """Nearest-rank quantile ``num/den`` of the values counted in ``bins``.
+def quantiles(
+    bins: Mapping[int, int],
+    count: int,
+    fractions: Sequence[tuple[int, int]],
+    *,
+    low: int,
+    high: int,
+) -> tuple[int | None, ...]:
+    """Nearest-rank quantiles ``num/den`` of the values counted in ``bins``.
 
     The rank is ``ceil(count * num / den)`` (at least 1), in exact integer
     arithmetic. ``low`` / ``high`` are the exact minimum and maximum, used to
-    clamp the bin's midpoint. ``None`` when there are no values.
+    clamp the bin's midpoint. ``None`` each when there are no values. One sort
+    and one cumulative pass serve all the fractions.
     """
     if count <= 0:
-        return None
-    rank = max(1, -(-count * num // den))
-    if rank >= count:
-        return high
-    seen = 0
-    for index in sorted(bins):
-        seen += bins[index]
-        if seen >= rank:
-            a, b = bin_bounds(index)
-            return min(max((a + b) // 2, low), high)
-    return high  # pragma: no cover - counts and bins disagree only if corrupted
+        return tuple(None for _ in fractions)
+    keys = sorted(bins)
+    cumulative = list(accumulate(map(bins.__getitem__, keys)))
+    out: list[int | None] = []
+    for num, den in fractions:
+        rank = max(1, -(-count * num // den))
+        if rank >= count:
+            out.append(high)
+            continue
+        at = min(bisect_left(cumulative, rank), len(keys) - 1)
+        a, b = bin_bounds(keys[at])
+        out.append(min(max((a + b) // 2, low), high))
+    return tuple(out)
+
+
+def quantile(
+    bins: Mapping[int, int], count: int, num: int, den: int, *, low: int, high: int
+) -> int | None:
+    """One nearest-rank quantile; see :func:`quantiles`."""
+    return quantiles(bins, count, [(num, den)], low=low, high=high)[0]
 
 
 def add_bins(into: dict[int, int], other: Mapping[int, int], sign: int = 1) -> None:
@@ -75,11 +100,3 @@ def add_bins(into: dict[int, int], other: Mapping[int, int], sign: int = 1) -> N
             into[index] = total
         else:
             into.pop(index, None)
-
-
-def histogram_of(values: Iterable[int]) -> dict[int, int]:
-    bins: dict[int, int] = {}
-    for v in values:
-        i = bin_of(v)
-        bins[i] = bins.get(i, 0) + 1
-    return bins

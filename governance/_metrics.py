@@ -29,12 +29,13 @@ _R = Reader(MetricsStateError)
 class _Tier:
     """The live buckets of one level and their running total."""
 
-    __slots__ = ("buckets", "cutoff", "level", "total")
+    __slots__ = ("buckets", "cutoff", "extremes", "level", "total")
 
     def __init__(self, level: Level) -> None:
         self.level = level
         self.buckets: dict[int, MetricBucket] = {}
-        self.total = MetricBucket(start=0)
+        self.total = MetricBucket(start=0)  # additive parts, kept by add / subtract
+        self.extremes = MetricBucket(start=0)  # folded on add, rebuilt on expiry
         self.cutoff = 0
 
     def advance(self, now: int) -> None:
@@ -42,8 +43,13 @@ class _Tier:
         if cutoff <= self.cutoff:
             return
         self.cutoff = cutoff
-        for start in [s for s in self.buckets if s < cutoff]:
+        expired = [s for s in self.buckets if s < cutoff]
+        for start in expired:
             self.total.add_counts(self.buckets.pop(start), -1)
+        if expired:
+            self.extremes = MetricBucket(start=0)
+            for bucket in self.buckets.values():
+                fold_extremes(self.extremes, bucket)
 
     def add(self, at: int, delta: MetricBucket) -> None:
         start = self.level.align(at)
@@ -55,14 +61,13 @@ class _Tier:
         bucket.add_counts(delta)
         fold_extremes(bucket, delta)
         self.total.add_counts(delta)
+        fold_extremes(self.extremes, delta)
 
-    def folded(self) -> MetricBucket:
-        """The window's summary: the running total plus the folded extremes."""
-        out = MetricBucket(start=self.cutoff)
-        out.add_counts(self.total)
-        for bucket in self.buckets.values():
-            fold_extremes(out, bucket)
-        return out
+    def adopt(self, bucket: MetricBucket) -> None:
+        """Take a stored bucket back (see :meth:`PartnerMetrics.from_dict`)."""
+        self.buckets[bucket.start] = bucket
+        self.total.add_counts(bucket)
+        fold_extremes(self.extremes, bucket)
 
 
 class PartnerMetrics:
@@ -164,7 +169,14 @@ class PartnerMetrics:
         level = level_for(name)
         now = self._advance(now)
         tier = self._tiers[LEVELS.index(level)]
-        return stats_of(self.partner, level.window, tier.folded(), start=tier.cutoff, end=now)
+        return stats_of(
+            self.partner,
+            level.window,
+            tier.total,
+            start=tier.cutoff,
+            end=now,
+            extremes=tier.extremes,
+        )
 
     def series(self, bucket: str, *, now: int) -> tuple[WindowStats, ...]:
         """One :class:`WindowStats` per bucket of a level, oldest first, gaps included."""
@@ -239,6 +251,5 @@ class PartnerMetrics:
                 continue  # expired: outside every window it served
             if bucket.start > watermark:
                 raise MetricsStateError(f"metrics.buckets[{i}]: bucket after the watermark")
-            tier.buckets[bucket.start] = bucket
-            tier.total.add_counts(bucket)
+            tier.adopt(bucket)
         return out

@@ -8,7 +8,7 @@ from types import MappingProxyType
 from typing import Any
 
 from governance._bucket import MetricBucket
-from governance._histogram import quantile
+from governance._histogram import quantiles
 from governance._lineage import Lineage
 
 __all__ = ["WindowStats", "stats_of"]
@@ -56,9 +56,21 @@ class WindowStats:
         return out
 
 
-def stats_of(partner: str, window: str, b: MetricBucket, *, start: int, end: int) -> WindowStats:
-    low, high = b.latency_min or 0, b.latency_max or 0
+def stats_of(
+    partner: str,
+    window: str,
+    b: MetricBucket,
+    *,
+    start: int,
+    end: int,
+    extremes: MetricBucket | None = None,
+) -> WindowStats:
+    """Figures from a summary: counts from ``b``, extremes and sets from ``extremes``
+    (default: ``b`` itself)."""
+    x = b if extremes is None else extremes
+    low, high = x.latency_min or 0, x.latency_max or 0
     n = b.latency_count
+    p50, p95 = quantiles(b.latency_bins, n, ((50, 100), (95, 100)), low=low, high=high)
     return WindowStats(
         partner=partner,
         window=window,
@@ -66,9 +78,9 @@ def stats_of(partner: str, window: str, b: MetricBucket, *, start: int, end: int
         end=end,
         records=b.records,
         latency_samples=n,
-        latency_p50_ms=quantile(b.latency_bins, n, 50, 100, low=low, high=high),
-        latency_p95_ms=quantile(b.latency_bins, n, 95, 100, low=low, high=high),
-        latency_max_ms=b.latency_max if n else None,
+        latency_p50_ms=p50,
+        latency_p95_ms=p95,
+        latency_max_ms=x.latency_max if n else None,
         latency_mean_ms=None if n == 0 else b.latency_sum / n,
         latency_rate=_rate(b.late, n),
         late_records=b.late,
@@ -86,9 +98,9 @@ def stats_of(partner: str, window: str, b: MetricBucket, *, start: int, end: int
             partner=partner,
             start=start,
             end=end,
-            ledger_first=b.first_ledger_index,
-            ledger_last=b.last_ledger_index,
-            mapping_profiles=tuple(sorted(b.mapping_profiles)),
+            ledger_first=x.first_ledger_index,
+            ledger_last=x.last_ledger_index,
+            mapping_profiles=tuple(sorted(x.mapping_profiles)),
             fields=tuple(sorted(b.missing)),
         ),
     )
