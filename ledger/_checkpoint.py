@@ -27,7 +27,7 @@ __all__ = [
     "verify_checkpoint",
 ]
 
-_SIZE = re.compile(r"(?:0|[1-9][0-9]*)\Z")
+_SIZE = re.compile(r"(?:0|[1-9][0-9]{0,18})\Z")
 MAX_TREE_SIZE: Final = 2**63 - 1
 
 

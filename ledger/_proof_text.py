@@ -25,7 +25,7 @@ from ledger.errors import FormatError
 __all__ = ["TLOG_PROOF_HEADER", "TlogProof"]
 
 TLOG_PROOF_HEADER: Final = "c2sp.org/tlog-proof@v1"
-_INDEX = re.compile(r"index (0|[1-9][0-9]*)\Z")
+_INDEX = re.compile(r"index (0|[1-9][0-9]{0,19})\Z")
 _MAX_PROOF: Final = 64  # an audit path in a tree of < 2**64 leaves has at most 64 hashes
 
 
