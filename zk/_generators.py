@@ -19,7 +19,7 @@ import threading
 from zk._encoding import encode_point
 from zk._errors import StatementError
 from zk._hash_to_curve import SUITE_ID, hash_to_curve
-from zk._msm import FixedTable, build_tables
+from zk._msm import CombTable, FixedTable, build_combs, build_tables
 
 __all__ = [
     "DEFAULT_GENERATORS",
@@ -57,6 +57,7 @@ class GeneratorSet:
         self._lock = threading.Lock()
         self._base: list[tuple[int, int]] = []
         self._base_tables: list[FixedTable] = []
+        self._combs: list[CombTable] = []
         self._g: list[tuple[int, int]] = []
         self._h: list[tuple[int, int]] = []
         self._g_tables: list[FixedTable] = []
@@ -109,6 +110,15 @@ class GeneratorSet:
         self._ensure_base()
         g, h, u = self._base_tables
         return g, h, u
+
+    def combs(self) -> tuple[CombTable, CombTable]:
+        """Full digit tables of G and H, for single products such as commitments."""
+        if not self._combs:
+            self._ensure_base()
+            with self._lock:
+                if not self._combs:
+                    self._combs = build_combs(self._base[:2])
+        return self._combs[0], self._combs[1]
 
     def vectors(self, count: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         self._ensure_vectors(count, tables=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from zk._curve import Affine, affine_add, affine_neg, is_on_curve
+from zk._curve import Affine, affine_add, affine_neg, is_on_curve, to_affine
 from zk._encoding import (
     SCALAR_SIZE,
     decode_point,
@@ -15,7 +15,7 @@ from zk._encoding import (
 from zk._errors import EncodingError, StatementError, VerificationError
 from zk._field import GROUP_N, is_integer, mpz
 from zk._generators import DEFAULT_GENERATORS, GeneratorSet
-from zk._msm import msm
+from zk._msm import comb_msm
 from zk._transcript import Rng, random_scalar
 
 __all__ = [
@@ -122,8 +122,8 @@ class Opening:
 
 
 def commit_point(value: int, blinding: int, generators: GeneratorSet) -> Affine:
-    g_table, h_table, _ = generators.base_tables()
-    return msm([(value, g_table), (blinding, h_table)])
+    g_comb, h_comb = generators.combs()
+    return to_affine(comb_msm([(value, g_comb), (blinding, h_comb)]))
 
 
 def commit(

@@ -22,7 +22,7 @@ from zk._encoding import encode_scalar
 from zk._errors import StatementError, VerificationError
 from zk._field import FIELD_P, GROUP_N, batch_invert, inv_mod_n, mpz
 from zk._generators import GeneratorSet
-from zk._msm import msm, msm_jacobian
+from zk._msm import comb_msm, msm, msm_jacobian
 from zk._proof_format import RangeProof
 from zk._transcript import Rng, Transcript, random_scalar
 
@@ -262,8 +262,10 @@ def prove(
     for v in values:
         if not 0 <= v < (1 << bits):
             raise StatementError(f"value out of range for a {bits}-bit proof")
-    g_tab, h_tab, _ = generators.base_tables()
-    commitments = [msm([(v, g_tab), (g, h_tab)]) for v, g in zip(values, blindings, strict=True)]
+    g_comb, h_comb = generators.combs()
+    commitments = batch_to_affine(
+        [comb_msm([(v, g_comb), (g, h_comb)]) for v, g in zip(values, blindings, strict=True)]
+    )
     _absorb_statement(transcript, commitments, bits, generators)
     witness = [encode_scalar(v) + encode_scalar(g) for v, g in zip(values, blindings, strict=True)]
     nonces = transcript.nonces(witness, rng)
@@ -281,8 +283,8 @@ def prove(
     tau1, tau2 = nonces.scalar(), nonces.scalar()
     t1_pt, t2_pt = batch_to_affine(
         [
-            msm_jacobian([(poly.t1, g_tab), (tau1, h_tab)]),
-            msm_jacobian([(poly.t2, g_tab), (tau2, h_tab)]),
+            comb_msm([(poly.t1, g_comb), (tau1, h_comb)]),
+            comb_msm([(poly.t2, g_comb), (tau2, h_comb)]),
         ]
     )
     if t1_pt is None or t2_pt is None:  # pragma: no cover - probability 2^-256
@@ -322,7 +324,7 @@ def _bit_commitments(
     _, h_tab, _ = generators.base_tables()
     vg, vh = generators.vector_tables(size)
     gens_g, gens_h = generators.vectors(size)
-    acc = msm_jacobian([(alpha, h_tab)])
+    acc = comb_msm([(alpha, generators.combs()[1])])
     for bit, gi, hi in zip(a_l, gens_g, gens_h, strict=True):
         acc = jac_add_affine(acc, gi if bit else (hi[0], FIELD_P - hi[1]))
     s_jac = msm_jacobian([(rho, h_tab), *zip(s_l, vg, strict=True), *zip(s_r, vh, strict=True)])

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from zk._curve import Affine, affine_add, affine_neg
+from zk._curve import Affine, affine_add, affine_neg, to_affine
 from zk._encoding import (
     POINT_SIZE,
     SCALAR_SIZE,
@@ -34,7 +34,7 @@ from zk._encoding import (
 from zk._errors import EncodingError, StatementError
 from zk._field import GROUP_N, mpz
 from zk._generators import DEFAULT_GENERATORS, GeneratorSet
-from zk._msm import msm
+from zk._msm import comb_msm
 from zk._pedersen import MAX_VALUE, Commitment, Opening
 from zk._proof_format import RangeProof
 from zk._rangeproof import BIT_SIZES, MAX_AGGREGATION, Terms, check_terms, prove, terms
@@ -86,8 +86,8 @@ def _start(protocol: bytes, context: bytes) -> Transcript:
 
 def _shift(point: Affine, amount: int, generators: GeneratorSet) -> Affine:
     """point - amount*G."""
-    g_table = generators.base_tables()[0]
-    return affine_add(point, msm([((-amount) % N, g_table)]))
+    g_comb, _ = generators.combs()
+    return affine_add(point, to_affine(comb_msm([((-amount) % N, g_comb)])))
 
 
 def _pad(count: int) -> int:
@@ -359,7 +359,7 @@ def prove_balance(
     diff = (sum(o.blinding for o in inputs) - sum(o.blinding for o in outputs)) % N
     nonces = transcript.nonces([encode_scalar(diff)], rng)
     k = nonces.scalar()
-    k_pt = msm([(k, generators.base_tables()[1])])
+    k_pt = to_affine(comb_msm([(k, generators.combs()[1])]))
     if k_pt is None:  # pragma: no cover - probability 2^-256
         raise StatementError("degenerate nonce")
     transcript.append_point(b"K", k_pt)

@@ -23,7 +23,16 @@ from zk._curve import (
     to_affine,
 )
 from zk._field import batch_invert, mpz
-from zk._msm import _normalise, _pippenger, _straus, build_tables, msm
+from zk._msm import (
+    _normalise,
+    _pippenger,
+    _straus,
+    build_combs,
+    build_tables,
+    comb_msm,
+    msm,
+    sum_point_lists,
+)
 
 G_REF = to_ref(BASE_POINT)
 scalars = st.integers(min_value=0, max_value=N - 1)
@@ -133,3 +142,22 @@ def test_msm_cancellation_gives_identity() -> None:
     p = point(99)
     assert msm([], [(5, p), (N - 5, p)]) is None
     assert msm([], [(3, p), (4, None)]) == scalar_mul(p, 3)
+
+
+def test_comb_tables_match_reference() -> None:
+    comb = zk_combs()
+    rnd = random.Random(4)
+    for k in (1, 2, 127, 128, 129, 255, 256, N // 2, N // 2 + 1, N - 1, rnd.randrange(N)):
+        assert to_ref(to_affine(comb_msm([(k, comb)]))) == ref_mul(G_REF, k)
+    assert to_affine(comb_msm([(0, comb)])) is None
+
+
+def zk_combs() -> list[list[tuple[int, int]]]:
+    return build_combs([BASE_POINT])[0]
+
+
+def test_sum_point_lists_handles_doublings_and_cancellations() -> None:
+    p, q = point(5), point(6)
+    lists = [[p, p], [p, affine_neg(p)], [q], [], [p, q, p]]  # type: ignore[list-item]
+    sums = sum_point_lists(lists)  # type: ignore[arg-type]
+    assert sums == [point(10), None, q, None, point(16)]
