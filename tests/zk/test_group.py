@@ -158,6 +158,8 @@ def zk_combs() -> list[list[tuple[int, int]]]:
 
 def test_sum_point_lists_handles_doublings_and_cancellations() -> None:
     p, q = point(5), point(6)
-    lists = [[p, p], [p, affine_neg(p)], [q], [], [p, q, p]]  # type: ignore[list-item]
+    minus_p = affine_neg(p)
+    assert minus_p is not None
+    lists = [[p, p], [p, minus_p], [q], [], [p, q, p]]
     sums = sum_point_lists(lists)
     assert sums == [point(10), None, q, None, point(16)]
