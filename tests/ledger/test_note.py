@@ -45,6 +45,20 @@ PETER_NOTE = (
     "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
 )
 
+# The worked example of c2sp.org/signed-note (C2SP/C2SP signed-note.md, commit
+# d4c16da5, section "Example"): verifier key and signed note.
+SPEC_VKEY = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"
+SPEC_NOTE = (
+    "This is an example message.\n\n\u2014 example.com/foo "
+    "Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=\n"
+)
+# The second signer of the sumdb/note example (EnochRoot) and its published line.
+ENOCH_VKEY = "EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop"
+ENOCH_LINE = (
+    "\u2014 EnochRoot "
+    "rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n"
+)
+
 # A checkpoint of the public CT log arche2025h1.staging.ct.transparency.dev as
 # served with witness cosignatures (C2SP tlog-checkpoint + tlog-cosignature
 # cosignature/v1), with the log's Ed25519 note key (type 0x01) and the published
@@ -119,6 +133,29 @@ def test_go_example_signs_byte_for_byte() -> None:
     text, verified = open_note(PETER_NOTE, [NoteVerifier.from_vkey(PETER_VKEY)])
     assert text == PETER_TEXT
     assert [v.verifier.vkey for v in verified] == [PETER_VKEY]
+
+
+def test_signed_note_spec_example() -> None:
+    verifier = NoteVerifier.from_vkey(SPEC_VKEY)
+    assert verifier.vkey == SPEC_VKEY
+    assert verifier.key_id.hex() == "530d903a"
+    text, verified = open_note(SPEC_NOTE, [verifier])
+    assert text == "This is an example message.\n"
+    assert [v.verifier for v in verified] == [verifier]
+    assert SignedNote.parse(SPEC_NOTE).render() == SPEC_NOTE
+    with pytest.raises(SignatureError):
+        open_note(SPEC_NOTE.replace("example message", "example massage"), [verifier])
+    with pytest.raises(SignatureError):
+        open_note(SPEC_NOTE.replace("example.com/foo Uw2Q", "example.com/foo Uw2R"), [verifier])
+
+
+def test_two_signers_of_the_go_example() -> None:
+    both = PETER_NOTE + ENOCH_LINE
+    keys = [NoteVerifier.from_vkey(PETER_VKEY), NoteVerifier.from_vkey(ENOCH_VKEY)]
+    _, verified = open_note(both, keys)
+    assert [v.verifier.name for v in verified] == ["PeterNeumann", "EnochRoot"]
+    _, only_enoch = open_note(both, keys[1:])
+    assert [v.verifier.name for v in only_enoch] == ["EnochRoot"]
 
 
 def test_go_example_tampered() -> None:
