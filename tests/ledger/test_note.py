@@ -145,8 +145,10 @@ def test_signed_note_spec_example() -> None:
     assert SignedNote.parse(SPEC_NOTE).render() == SPEC_NOTE
     with pytest.raises(SignatureError):
         open_note(SPEC_NOTE.replace("example message", "example massage"), [verifier])
-    with pytest.raises(SignatureError):
-        open_note(SPEC_NOTE.replace("example.com/foo Uw2Q", "example.com/foo Uw2R"), [verifier])
+    with pytest.raises(SignatureError):  # a flipped signature byte
+        open_note(SPEC_NOTE.replace("Yu72Ine", "Yu72Jne"), [verifier])
+    # A changed key id makes the line unknown: ignored, so nothing verifies.
+    assert open_note(SPEC_NOTE.replace("foo Uw2Q", "foo Uw2R"), [verifier])[1] == []
 
 
 def test_two_signers_of_the_go_example() -> None:
