@@ -94,7 +94,9 @@ def _location(event: Mapping[str, Any]) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _objects(event: Mapping[str, Any], index: int) -> dict[tuple[str, str | None, str], Decimal]:
+def _objects(
+    event: Mapping[str, Any], index: int, skipped: list[tuple[int, str]]
+) -> dict[tuple[str, str | None, str], Decimal]:
     epc_key, quantity_key = _OBJECTS[str(event.get("type"))]
     totals: dict[tuple[str, str | None, str], Decimal] = {}
     epcs = event.get(epc_key) or []
@@ -110,6 +112,9 @@ def _objects(event: Mapping[str, Any], index: int) -> dict[tuple[str, str | None
     for item in items:
         if not isinstance(item, dict) or not isinstance(item.get("epcClass"), str):
             raise TransformError(f"event {index}: each {quantity_key} item needs an epcClass")
+        if "quantity" not in item:
+            skipped.append((index, f"{item['epcClass']}: quantity not stated (optional in EPCIS)"))
+            continue
         if not isinstance(item.get("quantity"), int | float) or isinstance(item["quantity"], bool):
             raise TransformError(f"event {index}: quantity of {item['epcClass']} is not a number")
         amount = parse_quantity(item["quantity"], field=quantity_key)
@@ -122,6 +127,19 @@ def _objects(event: Mapping[str, Any], index: int) -> dict[tuple[str, str | None
     return totals
 
 
+def _event_time(event: Mapping[str, Any], index: int) -> datetime:
+    when = event.get("eventTime")
+    if not isinstance(when, str):
+        raise TransformError(f"event {index}: eventTime is missing")
+    try:
+        as_of = datetime.fromisoformat(when.replace("Z", "+00:00"))
+    except ValueError:
+        raise TransformError(f"event {index}: eventTime {when[:40]!r} is not ISO 8601") from None
+    if as_of.tzinfo is None:
+        raise TransformError(f"event {index}: eventTime has no time zone")
+    return as_of
+
+
 def transform_epcis(document: object, status: StatusMatcher) -> EpcisResult:
     records: list[CanonicalRecord] = []
     skipped: list[tuple[int, str]] = []
@@ -129,6 +147,9 @@ def transform_epcis(document: object, status: StatusMatcher) -> EpcisResult:
         kind = event.get("type")
         if kind not in _OBJECTS:
             raise TransformError(f"event {index}: unknown event type {kind!r}")
+        as_of = _event_time(event, index)
+        unquantified: list[tuple[int, str]] = []
+        objects = _objects(event, index, unquantified)  # validated even if the event is skipped
         if event.get("action") == "DELETE":
             skipped.append((index, "action DELETE: the objects leave the event's scope"))
             continue
@@ -140,31 +161,18 @@ def transform_epcis(document: object, status: StatusMatcher) -> EpcisResult:
         if found.bucket is None:
             skipped.append((index, found.explanation))
             continue
-        when = event.get("eventTime")
-        if not isinstance(when, str):
-            raise TransformError(f"event {index}: eventTime is missing")
-        try:
-            as_of = datetime.fromisoformat(when.replace("Z", "+00:00"))
-        except ValueError:
-            raise TransformError(
-                f"event {index}: eventTime {when[:40]!r} is not ISO 8601"
-            ) from None
-        if as_of.tzinfo is None:
-            raise TransformError(f"event {index}: eventTime has no time zone")
-        objects = _objects(event, index)
+        bucket, why = _persistent(event, found.bucket, found.explanation, status)
+        skipped.extend(unquantified)
         if not objects:
             skipped.append((index, "no EPCs or quantities"))
             continue
         location, location_key = _location(event)
-        lineage = [
-            Lineage(
-                "disposition", found.bucket, EPCIS_PROFILE, EPCIS_PROFILE_VERSION, found.explanation
-            )
-        ]
+        lineage = [Lineage("disposition", bucket, EPCIS_PROFILE, EPCIS_PROFILE_VERSION, why)]
         lineage.append(Lineage("eventTime", "timestamp", EPCIS_PROFILE, EPCIS_PROFILE_VERSION))
         if location_key is not None:
             lineage.append(Lineage(location_key, "location", EPCIS_PROFILE, EPCIS_PROFILE_VERSION))
         unmapped = _unmapped(event)
+        attributes = {"event_type": str(kind), **_transactions(event)}
         for (sku, lot, uom), amount in sorted(
             objects.items(), key=lambda kv: (kv[0][0], kv[0][1] or "", kv[0][2])
         ):
@@ -175,8 +183,8 @@ def transform_epcis(document: object, status: StatusMatcher) -> EpcisResult:
                     lot=lot,
                     as_of=as_of,
                     uom=uom,
-                    quantities={found.bucket: amount},
-                    attributes={"event_type": str(kind)},
+                    quantities={bucket: amount},
+                    attributes=attributes,
                     lineage=tuple(lineage),
                     unmapped=unmapped,
                     ignored=(),
@@ -185,8 +193,52 @@ def transform_epcis(document: object, status: StatusMatcher) -> EpcisResult:
     return EpcisResult(records=tuple(records), skipped=tuple(skipped))
 
 
+#: Buckets a persistent disposition (EPCIS 2.0, e.g. `recalled`) imposes over the event's own.
+_RESTRICTIVE: Final = ("blocked", "damaged", "in_inspection")
+#: bizTransaction types that carry a canonical document number.
+_TRANSACTION_CONCEPTS: Final = {"po": "po_number", "recadv": "receipt_number"}
+
+
+def _persistent(
+    event: Mapping[str, Any], bucket: str, why: str, status: StatusMatcher
+) -> tuple[str, str]:
+    """A persistent disposition such as `recalled` overrides the event's own bucket."""
+    persistent = event.get("persistentDisposition")
+    if not isinstance(persistent, dict) or not isinstance(persistent.get("set"), list):
+        return bucket, why
+    for value in persistent["set"]:
+        if not isinstance(value, str):
+            continue
+        held = status.match(value)
+        if held.bucket in _RESTRICTIVE:
+            return held.bucket, f"persistentDisposition sets '{value}': {held.explanation}"
+    return bucket, why
+
+
+def _transactions(event: Mapping[str, Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    items = event.get("bizTransactionList")
+    if not isinstance(items, list):
+        return out
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get("bizTransaction"), str):
+            concept = _TRANSACTION_CONCEPTS.get(str(item.get("type")))
+            if concept is not None:
+                out.setdefault(concept, item["bizTransaction"])
+    return out
+
+
 _USED: Final = frozenset(
-    {"type", "eventTime", "disposition", "bizLocation", "readPoint", "action"}
+    {
+        "type",
+        "eventTime",
+        "disposition",
+        "bizLocation",
+        "readPoint",
+        "action",
+        "persistentDisposition",
+        "bizTransactionList",
+    }
     | {k for pair in _OBJECTS.values() for k in pair}
 )
 

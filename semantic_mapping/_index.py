@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
-from semantic_mapping._normalise import compact, is_cjk, normalise_key, quantity_core
+from semantic_mapping._normalise import compact, is_cjk, nfkc, normalise_key, quantity_core
 from semantic_mapping._vocabulary import Label, Vocabulary
 
-__all__ = ["Entry", "LabelIndex"]
+__all__ = ["Entry", "LabelIndex", "sorted_tokens"]
 
+#: Score of a verbatim match (same text, case aside), by label kind.
+VERBATIM_SCORE: Final = {"pref": 1.0, "alt": 1.0, "hidden": 1.0, "status": 0.9}
 #: Score of an exact match of the compact form (letters and digits only), by label kind.
 COMPACT_SCORE: Final = {"pref": 1.0, "alt": 0.98, "hidden": 0.98, "status": 0.85}
 #: Score of a match of the normalised key (words, abbreviations expanded), by label kind.
@@ -37,6 +39,12 @@ def _add(table: dict[str, dict[str, Entry]], key: str, entry: Entry) -> None:
         slot[entry.concept] = entry
 
 
+def sorted_tokens(key: str) -> str:
+    """Words in sorted order: plain `ratio` on these equals rapidfuzz's token_sort_ratio,
+    without re-sorting every choice on every call."""
+    return " ".join(sorted(key.split()))
+
+
 class LabelIndex:
     """Immutable lookup tables built once per vocabulary."""
 
@@ -45,12 +53,17 @@ class LabelIndex:
         by_key: dict[str, dict[str, Entry]] = {}
         by_core: dict[str, dict[str, Entry]] = {}
         fuzzy: dict[str, dict[str, Entry]] = {}
+        by_verbatim: dict[str, dict[str, Entry]] = {}
+        contained_latin: dict[str, list[tuple[frozenset[str], Entry]]] = {}
+        contained_cjk: list[tuple[str, Entry]] = []
         self.quantity_concepts = frozenset(
             c.id for c in vocabulary.concepts.values() if c.value_type == "quantity"
         )
         for concept in vocabulary.concepts.values():
             for label in concept.labels:
                 cid, kind = concept.id, label.kind
+                verbatim = nfkc(label.text).lower()
+                _add(by_verbatim, verbatim, Entry(cid, label, VERBATIM_SCORE[kind]))
                 _add(by_compact, compact(label.text), Entry(cid, label, COMPACT_SCORE[kind]))
                 key = normalise_key(label.text)
                 _add(by_key, key, Entry(cid, label, KEY_SCORE[kind]))
@@ -60,7 +73,22 @@ class LabelIndex:
                         _add(by_core, core[0], Entry(cid, label, KEY_SCORE[kind]))
                 weight = FUZZY_WEIGHT.get(kind)
                 if weight is not None and (kind != "hidden" or " " in key):
-                    _add(fuzzy, key, Entry(cid, label, weight))
+                    _add(fuzzy, sorted_tokens(key), Entry(cid, label, weight))
+                    words = key.split()
+                    if is_cjk(key) and len(words) == 1 and len(key) >= 2:
+                        contained_cjk.append((key, Entry(cid, label, weight)))
+                    elif not is_cjk(key) and len(set(words)) >= 2:
+                        item = (frozenset(words), Entry(cid, label, weight))
+                        contained_latin.setdefault(min(words, key=len), []).append(item)
+        self.by_verbatim: Mapping[str, Mapping[str, Entry]] = MappingProxyType(by_verbatim)
+        self.contained_latin: Mapping[str, list[tuple[frozenset[str], Entry]]] = MappingProxyType(
+            contained_latin
+        )
+        cjk_table: dict[str, list[Entry]] = {}
+        for label_key, entry in contained_cjk:
+            cjk_table.setdefault(label_key, []).append(entry)
+        self.contained_cjk: Mapping[str, list[Entry]] = MappingProxyType(cjk_table)
+        self.longest_cjk_label = max((len(k) for k in cjk_table), default=0)
         self.by_compact: Mapping[str, Mapping[str, Entry]] = MappingProxyType(by_compact)
         self.by_key: Mapping[str, Mapping[str, Entry]] = MappingProxyType(by_key)
         self.by_core: Mapping[str, Mapping[str, Entry]] = MappingProxyType(by_core)

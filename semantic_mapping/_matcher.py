@@ -10,11 +10,11 @@ from typing import Any, Final
 from rapidfuzz import fuzz, process
 
 from semantic_mapping._errors import FieldInputError
-from semantic_mapping._index import LabelIndex
+from semantic_mapping._index import Entry, LabelIndex, sorted_tokens
 from semantic_mapping._normalise import Analysis, analyse, is_cjk
 from semantic_mapping._profile import MappingProfile
 from semantic_mapping._samples import infer_sample_type, sample_fit
-from semantic_mapping._vocabulary import NONE, Vocabulary
+from semantic_mapping._vocabulary import NONE, Label, Vocabulary
 
 __all__ = [
     "AMBIGUITY_MARGIN",
@@ -37,6 +37,9 @@ FUZZY_LIMIT: Final = 6
 #: Weight of evidence from the description relative to the name; bonus when both agree.
 DESCRIPTION_WEIGHT: Final = 0.95
 AGREEMENT_BONUS: Final = 0.05
+#: A label contained in the name scores CONTAINED_BASE + CONTAINED_SPAN × (share covered).
+CONTAINED_BASE: Final = 0.6
+CONTAINED_SPAN: Final = 0.3
 SAMPLE_BONUS: Final = 0.02
 SAMPLE_MISFIT_FACTOR: Final = 0.75
 MAX_NAME_LENGTH: Final = 256
@@ -113,21 +116,27 @@ class MatchResult:
         }
 
 
+#: Why a concept is a candidate, rendered only when shown: (prefix, label, how, steps).
+_Why = tuple[str, Label, str, Sequence[str]]
+
+
 @dataclass
 class _Candidate:
     score: float
-    reason: str
+    why: _Why
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def reason(self) -> str:
+        prefix, label, how, steps = self.why
+        text = f"{prefix}{label.describe()}{how}"
+        return f"{text} after {', '.join(steps)}" if steps else text
 
-def _offer(found: dict[str, _Candidate], concept: str, score: float, reason: str) -> None:
+
+def _offer(found: dict[str, _Candidate], concept: str, score: float, why: _Why) -> None:
     current = found.get(concept)
     if current is None or score > current.score:
-        found[concept] = _Candidate(score, reason)
-
-
-def _with_steps(reason: str, steps: Sequence[str]) -> str:
-    return f"{reason} after {', '.join(steps)}" if steps else reason
+        found[concept] = _Candidate(score, why)
 
 
 class Matcher:
@@ -173,38 +182,62 @@ class Matcher:
         found = self._candidates(analysis)
         if source.description:
             described = self._candidates(analyse(source.description[:MAX_NAME_LENGTH]))
-            for concept, cand in described.items():
-                score = cand.score * DESCRIPTION_WEIGHT
-                mine = found.get(concept)
-                if mine is not None and mine.score >= self.threshold and score >= self.threshold:
-                    mine.score = min(1.0, max(mine.score, score) + AGREEMENT_BONUS)
-                    mine.notes.append(f"description agrees ({cand.reason})")
-                elif mine is None or score > mine.score:
-                    found[concept] = _Candidate(score, f"description: {cand.reason}")
+            self._merge_description(found, described)
         self._apply_types(found, sample_type, analysis.hint)
         return self._decide(source.name, found)
+
+    def _merge_description(
+        self, found: dict[str, _Candidate], described: Mapping[str, _Candidate]
+    ) -> None:
+        """Evidence from the description: agreement raises confidence; a description that
+        names a narrower concept than the name (name 'Quantity', description 'Purchase Order
+        Quantity') narrows the answer."""
+        name_best = max(found.items(), key=lambda kv: kv[1].score, default=None)
+        for concept, cand in described.items():
+            score = cand.score * DESCRIPTION_WEIGHT
+            mine = found.get(concept)
+            if mine is not None and mine.score >= self.threshold and score >= self.threshold:
+                mine.score = max(mine.score, score) + AGREEMENT_BONUS
+                mine.notes.append(f"description agrees ({cand.reason})")
+            elif mine is None or score > mine.score:
+                prefix, label, how, steps = cand.why
+                found[concept] = _Candidate(score, (f"description: {prefix}", label, how, steps))
+        desc_best = max(described.items(), key=lambda kv: kv[1].score, default=None)
+        if name_best is None or desc_best is None:
+            return
+        broad, broad_cand = name_best
+        narrow = desc_best[0]
+        if desc_best[
+            1
+        ].score * DESCRIPTION_WEIGHT >= self.threshold and narrow in self.vocabulary.descendants(
+            broad
+        ):
+            target = found[narrow]
+            target.score = max(target.score, broad_cand.score)
+            target.notes.append(f"description narrows '{broad}' ({broad_cand.reason})")
+            broad_cand.score = target.score - 2 * AMBIGUITY_MARGIN
 
     def _candidates(self, analysis: Analysis) -> dict[str, _Candidate]:
         index = self.index
         found: dict[str, _Candidate] = {}
         for variant in analysis.variants:
             if not variant.core:
+                for entry in index.by_verbatim.get(variant.verbatim, {}).values():
+                    why = ("", entry.label, " matches verbatim", variant.compact_steps)
+                    _offer(found, entry.concept, entry.score - variant.penalty, why)
+                self._contained(found, variant.key, variant.steps, variant.penalty)
                 for entry in index.by_compact.get(variant.compact, {}).values():
-                    reason = _with_steps(
-                        f"{entry.label.describe()} matches exactly", variant.compact_steps
-                    )
-                    _offer(found, entry.concept, entry.score - variant.penalty, reason)
+                    why = ("", entry.label, " matches exactly", variant.compact_steps)
+                    _offer(found, entry.concept, entry.score - variant.penalty, why)
             for entry in index.by_key.get(variant.key, {}).values():
                 if variant.core and entry.concept not in index.quantity_concepts:
                     continue
-                reason = _with_steps(f"{entry.label.describe()}", variant.steps)
-                _offer(found, entry.concept, entry.score - variant.penalty, reason)
+                why = ("", entry.label, "", variant.steps)
+                _offer(found, entry.concept, entry.score - variant.penalty, why)
             if variant.core:
                 for entry in index.by_core.get(variant.key, {}).values():
-                    reason = _with_steps(
-                        f"{entry.label.describe()} without its quantity word", variant.steps
-                    )
-                    _offer(found, entry.concept, entry.score * 0.95 - variant.penalty, reason)
+                    why = ("", entry.label, " without its quantity word", variant.steps)
+                    _offer(found, entry.concept, entry.score * 0.95 - variant.penalty, why)
         best = max((c.score for c in found.values()), default=0.0)
         for variant in analysis.variants:
             if variant.core or (variant.penalty > 0 and best >= 0.9):
@@ -212,16 +245,50 @@ class Matcher:
             self._fuzzy(found, variant.key, variant.steps, variant.penalty)
         return found
 
+    def _contained(
+        self, found: dict[str, _Candidate], key: str, steps: Sequence[str], penalty: float
+    ) -> None:
+        """Labels contained in a longer name ('reserved quantity' in 'reserved quantity for
+        production'): the larger the share of the name the label covers, the higher."""
+        words = key.split()
+        if is_cjk(key):
+            if len(words) != 1:
+                return
+            table = self.index.contained_cjk
+            longest = min(len(key) - 1, self.index.longest_cjk_label)
+            for size in range(2, longest + 1):
+                for start in range(len(key) - size + 1):
+                    for entry in table.get(key[start : start + size], ()):
+                        self._offer_contained(found, entry, size / len(key), steps, penalty)
+            return
+        tokens = set(words)
+        if len(tokens) < 3:
+            return
+        for token in tokens:
+            for label_tokens, entry in self.index.contained_latin.get(token, ()):
+                if len(label_tokens) < len(tokens) and label_tokens <= tokens:
+                    share = len(label_tokens) / len(tokens)
+                    self._offer_contained(found, entry, share, steps, penalty)
+
+    @staticmethod
+    def _offer_contained(
+        found: dict[str, _Candidate],
+        entry: Entry,
+        share: float,
+        steps: Sequence[str],
+        penalty: float,
+    ) -> None:
+        score = (CONTAINED_BASE + CONTAINED_SPAN * share) * entry.score - penalty
+        _offer(found, entry.concept, score, ("", entry.label, " is contained in the name", steps))
+
     def _fuzzy(
         self, found: dict[str, _Candidate], key: str, steps: Sequence[str], penalty: float
     ) -> None:
-        cjk = is_cjk(key)
-        choices = self.index.cjk_choices if cjk else self.index.latin_choices
-        scorer = fuzz.ratio if cjk else fuzz.token_sort_ratio
+        choices = self.index.cjk_choices if is_cjk(key) else self.index.latin_choices
         hits = process.extract(
-            key,
+            sorted_tokens(key),
             choices,
-            scorer=scorer,
+            scorer=fuzz.ratio,
             processor=None,
             limit=FUZZY_LIMIT,
             score_cutoff=FUZZY_CUTOFF,
@@ -229,10 +296,8 @@ class Matcher:
         for choice, similarity, _ in hits:
             for entry in self.index.fuzzy_entries[choice].values():
                 score = 0.92 * (similarity / 100.0) ** 2 * entry.score - penalty
-                reason = _with_steps(
-                    f"{entry.label.describe()} is {similarity:.0f}% similar", steps
-                )
-                _offer(found, entry.concept, score, reason)
+                why = ("", entry.label, f" is {similarity:.0f}% similar", steps)
+                _offer(found, entry.concept, score, why)
 
     def _apply_types(
         self, found: Mapping[str, _Candidate], sample_type: str | None, hint: str | None
@@ -243,7 +308,7 @@ class Matcher:
             value_type = self.vocabulary[concept_id].value_type
             fit = sample_fit(value_type, sample_type)
             if fit is True:
-                cand.score = min(1.0, cand.score + SAMPLE_BONUS)
+                cand.score += SAMPLE_BONUS
                 cand.notes.append(f"samples look like {sample_type}")
             elif fit is False:
                 cand.score *= SAMPLE_MISFIT_FACTOR

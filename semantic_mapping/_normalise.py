@@ -89,6 +89,7 @@ _SUFFIX_RE: Final = re.compile(
     + r"]\s*$"
 )
 _SLASH_UNIT_RE: Final = re.compile(r"^(?P<body>.*?\S)\s*[/_\-]\s*(?P<unit>[^/_\-\s]{1,5})$")
+_CURIE_RE: Final = re.compile(r"^(?P<prefix>[A-Za-z][\w-]*):(?P<local>[A-Za-z_][\w.-]*)$")
 _ERP_PREFIX_RE: Final = re.compile(
     r"^(?P<prefix>F|[cidfbn])(?P<rest>[A-Z][A-Za-z0-9_]*[a-z][A-Za-z0-9_]*)$"
 )
@@ -183,6 +184,7 @@ class Variant:
 
     key: str
     compact: str
+    verbatim: str  # the text itself (NFKC, lower case): for codes written exactly as labelled
     steps: tuple[str, ...]
     compact_steps: tuple[str, ...]  # the steps an exact match of `compact` depends on
     penalty: float
@@ -204,6 +206,10 @@ def analyse(name: str) -> Analysis:
     text = nfkc(name)
     if text != name.strip():
         steps.append("NFKC (full-width → half-width)")
+    curie = _CURIE_RE.match(text)
+    if curie is not None:
+        steps.append(f"removed namespace prefix '{curie.group('prefix')}:'")
+        text = curie.group("local")
     body, suffix, is_unit = strip_unit_suffix(text)
     unit: str | None = None
     hint: str | None = None
@@ -235,7 +241,9 @@ def _add_readings(out: list[Variant], text: str, steps: tuple[str, ...], penalty
     if len(words) > 1 and not all(is_cjk(w) for w in words):
         more.append("split into words")
     more.extend(f"expanded '{a}' → '{b}'" for a, b in expanded)
-    out.append(Variant(key, compact(text), tuple(more), steps, penalty, core=False))
+    out.append(
+        Variant(key, compact(text), text.strip().lower(), tuple(more), steps, penalty, core=False)
+    )
     core = quantity_core(key)
     if core is not None:
         core_key, removed = core
@@ -243,6 +251,7 @@ def _add_readings(out: list[Variant], text: str, steps: tuple[str, ...], penalty
             Variant(
                 core_key,
                 compact(core_key),
+                core_key,
                 (*more, f"removed quantity word '{removed}'"),
                 steps,
                 penalty + 0.05,

@@ -111,6 +111,7 @@ class Concept:
     definition_en: str
     definition_zh: str
     broader: tuple[str, ...]
+    narrower: tuple[str, ...]
     cbv_dispositions: tuple[str, ...]
 
     @property
@@ -135,6 +136,20 @@ class Vocabulary:
 
     def __contains__(self, concept_id: object) -> bool:
         return concept_id in self.concepts
+
+    def descendants(self, concept_id: str) -> frozenset[str]:
+        """Concepts narrower than `concept_id`, transitively."""
+        out: set[str] = set()
+        todo = [concept_id]
+        while todo:
+            current = self.concepts.get(todo.pop())
+            if current is None:
+                continue
+            for child in current.narrower:
+                if child not in out:
+                    out.add(child)
+                    todo.append(child)
+        return frozenset(out)
 
     def disposition_bucket(self, disposition: str) -> str | None:
         """Bucket a bare CBV disposition name lands in (None if no concept aligns it)."""
@@ -198,6 +213,10 @@ def _concept(graph: Graph, subject: URIRef, concept_id: str) -> Concept:
     }
     value_type = graph.value(subject, SCN.valueType)
     broader = tuple(sorted(str(b)[len(str(SCN)) :] for b in graph.objects(subject, SKOS.broader)))
+    narrower_nodes = set(graph.objects(subject, SKOS.narrower)) | set(
+        graph.subjects(SKOS.broader, subject)
+    )
+    narrower = tuple(sorted(str(n)[len(str(SCN)) :] for n in narrower_nodes))
     dispositions = tuple(
         sorted(
             str(m)[len(CBV_DISPOSITION_BASE) :]
@@ -212,5 +231,6 @@ def _concept(graph: Graph, subject: URIRef, concept_id: str) -> Concept:
         definition_en=definitions.get("en", ""),
         definition_zh=definitions.get("zh", ""),
         broader=broader,
+        narrower=narrower,
         cbv_dispositions=dispositions,
     )
