@@ -5,9 +5,27 @@ A pure library: no HTTP, no database, no clock. Every function that needs the
 time takes ``now`` (UTC milliseconds) from the caller.
 """
 
+from governance._case_io import (
+    CASE_FORMAT,
+    breach_counts,
+    case_from_dict,
+    case_to_dict,
+    flag_breaches,
+)
+from governance._cases import (
+    EVENT_ACKNOWLEDGED,
+    EVENT_BREACHED,
+    EVENT_COMMENTED,
+    EVENT_OPENED,
+    EVENT_RESOLVED,
+    CaseState,
+    Comment,
+    ExceptionCase,
+)
 from governance._checks import check_document, check_record, record_subject
 from governance._documents import compare_capacity, compare_receipt
 from governance._errors import (
+    CaseFormatError,
     ExceptionTransitionError,
     GovernanceError,
     MetricsStateError,
@@ -18,6 +36,7 @@ from governance._findings import Finding, RuleId
 from governance._health import NetworkMetrics, PartnerHealth, partner_health
 from governance._lineage import Lineage
 from governance._metrics import PartnerMetrics
+from governance._openings import OPENING_WINDOW, Opening, PeerFacts, open_case, plan_openings
 from governance._partner import PartnerProfile
 from governance._ruleset import (
     DEFAULT_RESPONSE_MS,
@@ -64,18 +83,29 @@ from governance._windows import WINDOWS
 
 __all__ = [
     "BUCKETS",
+    "CASE_FORMAT",
     "DEFAULT_RESPONSE_MS",
     "DISPLAY_OFFSET_MINUTES",
     "DOCUMENT_TYPES",
+    "EVENT_ACKNOWLEDGED",
+    "EVENT_BREACHED",
+    "EVENT_COMMENTED",
+    "EVENT_OPENED",
+    "EVENT_RESOLVED",
     "LOCATION_BUCKETS",
+    "OPENING_WINDOW",
     "RECORD_TYPE_INVENTORY_POSITION",
     "RULE_SET_ENTRY_KIND",
     "RULE_SET_FORMAT",
     "SHARED_STATES",
     "WINDOWS",
     "Band",
+    "CaseFormatError",
+    "CaseState",
+    "Comment",
     "DocumentRule",
     "DocumentType",
+    "ExceptionCase",
     "ExceptionTransitionError",
     "ExceptionType",
     "Finding",
@@ -84,9 +114,11 @@ __all__ = [
     "Lineage",
     "MetricsStateError",
     "NetworkMetrics",
+    "Opening",
     "PartnerHealth",
     "PartnerMetrics",
     "PartnerProfile",
+    "PeerFacts",
     "RecordRule",
     "RuleId",
     "RuleSet",
@@ -98,15 +130,21 @@ __all__ = [
     "TimestampError",
     "TimestampStandard",
     "WindowStats",
+    "breach_counts",
     "canonical_rule_set_bytes",
+    "case_from_dict",
+    "case_to_dict",
     "check_document",
     "check_record",
     "compare_capacity",
     "compare_receipt",
     "default_rule_set",
+    "flag_breaches",
     "format_display",
+    "open_case",
     "parse_timestamp",
     "partner_health",
+    "plan_openings",
     "record_subject",
     "resolve_zone",
     "rule_set_digest",

@@ -7,6 +7,7 @@ partner's operator can act on.
 from __future__ import annotations
 
 __all__ = [
+    "CaseFormatError",
     "ExceptionTransitionError",
     "GovernanceError",
     "MetricsStateError",
@@ -38,3 +39,7 @@ class ExceptionTransitionError(GovernanceError):
         super().__init__(message)
         self.case_id = case_id
         self.state = state
+
+
+class CaseFormatError(GovernanceError):
+    """A stored exception case cannot be read back."""
