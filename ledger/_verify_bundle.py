@@ -301,7 +301,7 @@ def _report(facts: _Facts, cp: _CheckpointResult, quorum: int) -> EntryReport:
         leaf_decodes=facts.leaf_decodes,
         inclusion=facts.inclusion,
         log_signature=signed,
-        log_keys=tuple(k.name for k in cp.log_keys) if signed else (),
+        log_keys=tuple(f"{k.name}+{k.key_id.hex()}" for k in cp.log_keys) if signed else (),
         witnesses=tuple(c.verifier.name for c in cp.cosignatures) if signed else (),
         quorum_met=quorum_met,
         problems=tuple(problems),

@@ -59,7 +59,7 @@ def test_happy_path_with_witnesses(log: MemoryLog) -> None:
     assert first.kind == "inventory.snapshot"
     assert first.leaf_hash == log.entries[0].leaf_hash()
     assert first.checkpoint_size == 37
-    assert first.log_keys == (ORIGIN,)
+    assert first.log_keys == (f"{ORIGIN}+{signer.key_id.hex()}",)
     assert sorted(first.witnesses) == ["witness1.example", "witness2.example"]
     assert report.to_json()["ok"] is True
     with pytest.raises(BundleVerificationError) as info:

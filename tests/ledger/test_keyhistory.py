@@ -129,10 +129,14 @@ def test_bundle_across_rotation() -> None:
     overlap_note = log.signed([OLD, NEW], size=13)
     late_note = log.signed([NEW])
     early = log.bundle([2, 12], overlap_note, size=13, key_history=[k])
-    verify_bundle(early, vkeys=[OLD.vkey])  # pinned old key suffices
+    overlap = verify_bundle(early, vkeys=[OLD.vkey])  # pinned old key suffices
+    assert set(overlap.entries[0].log_keys) == {
+        f"{ORIGIN}+{OLD.key_id.hex()}",
+        f"{ORIGIN}+{NEW.key_id.hex()}",
+    }
     late = log.bundle([2, 25], late_note, key_history=[k])
     report = verify_bundle(late, vkeys=[OLD.vkey])
-    assert report.entries[1].log_keys == (ORIGIN,)
+    assert report.entries[1].log_keys == (f"{ORIGIN}+{NEW.key_id.hex()}",)
     assert any("valid from" in w for w in report.key_windows)
     # Without the key history the new key is unknown to a verifier pinning the old one.
     with pytest.raises(BundleVerificationError):
