@@ -19,7 +19,12 @@ from typing import Final, Self
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
 
 from ledger.errors import FormatError, SignatureError
 
@@ -168,8 +173,6 @@ class _Ed25519Signer:
 
     def skey(self) -> str:
         """The secret signer key text. Keep it secret."""
-        from cryptography.hazmat.primitives.serialization import NoEncryption, PrivateFormat
-
         seed = self._private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
         return f"{SKEY_PREFIX}{self.name}+{self.key_id.hex()}+{_b64(bytes([self.ALG]) + seed)}"
 
