@@ -3,14 +3,15 @@
 Pedersen commitments on secp256k1 and Bulletproofs range proofs, in pure Python
 (py-ecc for the curve parameters and as the test reference, GMP integers for speed).
 The public API is the statements: commit, at least, between, balance (sum and
-conservation), coverage (pledges), opening verification and batch verification.
+conservation), coverage (pledges), plain aggregated ranges, opening verification
+and batch verification.
 Verifiers return None or raise :class:`ProofError`. See zk/README.md for what is
 proven, the assumptions, the byte layout and what is not constant-time.
 
 The code has not been audited.
 """
 
-from zk._batch import AtLeastClaim, BetweenClaim, Claim, verify_batch
+from zk._batch import AtLeastClaim, BetweenClaim, Claim, RangeClaim, verify_batch
 from zk._errors import EncodingError, ProofError, StatementError, VerificationError
 from zk._generators import DEFAULT_GENERATORS, GeneratorSet
 from zk._pedersen import MAX_VALUE, Commitment, Opening, commit, verify_opening
@@ -22,10 +23,12 @@ from zk._statements import (
     prove_balance,
     prove_between,
     prove_coverage,
+    prove_range,
     verify_at_least,
     verify_balance,
     verify_between,
     verify_coverage,
+    verify_range,
 )
 from zk._transcript import Rng
 
@@ -43,6 +46,7 @@ __all__ = [
     "GeneratorSet",
     "Opening",
     "ProofError",
+    "RangeClaim",
     "RangeProof",
     "Rng",
     "StatementError",
@@ -52,6 +56,7 @@ __all__ = [
     "prove_balance",
     "prove_between",
     "prove_coverage",
+    "prove_range",
     "range_proof_size",
     "verify_at_least",
     "verify_balance",
@@ -59,4 +64,5 @@ __all__ = [
     "verify_between",
     "verify_coverage",
     "verify_opening",
+    "verify_range",
 ]

@@ -10,10 +10,17 @@ from zk._generators import DEFAULT_GENERATORS, GeneratorSet
 from zk._pedersen import Commitment
 from zk._proof_format import RangeProof
 from zk._rangeproof import Terms, batch_weights, check_terms
-from zk._statements import at_least_terms, between_terms
+from zk._statements import at_least_terms, between_terms, range_terms
 from zk._transcript import Rng
 
-__all__ = ["AtLeastClaim", "BetweenClaim", "Claim", "claim_terms", "verify_batch"]
+__all__ = [
+    "AtLeastClaim",
+    "BetweenClaim",
+    "Claim",
+    "RangeClaim",
+    "claim_terms",
+    "verify_batch",
+]
 
 
 @dataclass(frozen=True)
@@ -39,7 +46,17 @@ class BetweenClaim:
     context: bytes
 
 
-Claim = AtLeastClaim | BetweenClaim
+@dataclass(frozen=True)
+class RangeClaim:
+    """The arguments of :func:`zk.verify_range`, for :func:`verify_batch`."""
+
+    commitments: tuple[Commitment, ...]
+    proof: RangeProof
+    bits: int
+    context: bytes
+
+
+Claim = AtLeastClaim | BetweenClaim | RangeClaim
 
 
 def claim_terms(claim: Claim, generators: GeneratorSet, weight: int) -> Terms:
@@ -58,6 +75,15 @@ def claim_terms(claim: Claim, generators: GeneratorSet, weight: int) -> Terms:
             claim.commitment,
             claim.lower,
             claim.upper,
+            claim.proof,
+            bits=claim.bits,
+            context=claim.context,
+            generators=generators,
+            weight=weight,
+        )
+    if isinstance(claim, RangeClaim):
+        return range_terms(
+            claim.commitments,
             claim.proof,
             bits=claim.bits,
             context=claim.context,

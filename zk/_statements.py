@@ -45,6 +45,7 @@ __all__ = [
     "BALANCE_PROTOCOL",
     "BETWEEN_PROTOCOL",
     "COVERAGE_PROTOCOL",
+    "RANGE_PROTOCOL",
     "BalanceProof",
     "at_least_terms",
     "balance_terms",
@@ -53,16 +54,20 @@ __all__ = [
     "prove_balance",
     "prove_between",
     "prove_coverage",
+    "prove_range",
+    "range_terms",
     "verify_at_least",
     "verify_balance",
     "verify_between",
     "verify_coverage",
+    "verify_range",
 ]
 
 AT_LEAST_PROTOCOL = b"scnode/zk/statement/at-least/v1"
 BETWEEN_PROTOCOL = b"scnode/zk/statement/between/v1"
 BALANCE_PROTOCOL = b"scnode/zk/statement/balance/v1"
 COVERAGE_PROTOCOL = b"scnode/zk/statement/coverage/v1"
+RANGE_PROTOCOL = b"scnode/zk/statement/range/v1"
 N = GROUP_N
 
 
@@ -128,6 +133,67 @@ def _value_terms(
 ) -> Terms:
     padded = list(points) + [None] * (_pad(len(points)) - len(points))
     return terms(transcript, padded, proof, bits=bits, generators=generators, weight=weight)
+
+
+# --- range ----------------------------------------------------------------------------
+
+
+def _range_transcript(commitments: Sequence[Commitment], context: bytes) -> Transcript:
+    if not commitments:
+        raise StatementError("a range statement needs at least one commitment")
+    _pad(len(commitments))
+    transcript = _start(RANGE_PROTOCOL, context)
+    transcript.append_u64(b"count", len(commitments))
+    for c in commitments:
+        transcript.append_point(b"commitment", c.point)
+    return transcript
+
+
+def prove_range(
+    openings: Sequence[Opening],
+    *,
+    bits: int,
+    context: bytes,
+    rng: Rng,
+    generators: GeneratorSet = DEFAULT_GENERATORS,
+) -> RangeProof:
+    """Prove 0 <= v < 2^bits for up to 16 committed values in one aggregated proof."""
+    commitments = [o.commitment(generators) for o in openings]
+    transcript = _range_transcript(commitments, context)
+    return _prove_values(transcript, openings, bits, generators, rng)
+
+
+def range_terms(
+    commitments: Sequence[Commitment],
+    proof: RangeProof,
+    *,
+    bits: int,
+    context: bytes,
+    generators: GeneratorSet = DEFAULT_GENERATORS,
+    weight: int = 1,
+) -> Terms:
+    transcript = _range_transcript(commitments, context)
+    return _value_terms(
+        transcript=transcript,
+        points=[c.point for c in commitments],
+        proof=proof,
+        bits=bits,
+        generators=generators,
+        weight=weight,
+    )
+
+
+def verify_range(
+    commitments: Sequence[Commitment],
+    proof: RangeProof,
+    *,
+    bits: int,
+    context: bytes,
+    generators: GeneratorSet = DEFAULT_GENERATORS,
+) -> None:
+    """Return None when every committed value is in [0, 2^bits)."""
+    found = range_terms(commitments, proof, bits=bits, context=context, generators=generators)
+    check_terms([found], generators)
 
 
 # --- at least ---------------------------------------------------------------------------

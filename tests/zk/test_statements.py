@@ -168,9 +168,49 @@ def test_batch_of_mixed_claims() -> None:
         claim = bad[i]
         if isinstance(claim, zk.AtLeastClaim):
             bad[i] = dataclasses.replace(claim, threshold=91)
-        else:
+        elif isinstance(claim, zk.BetweenClaim):
             bad[i] = dataclasses.replace(claim, upper=79)
         with pytest.raises(zk.VerificationError):
             zk.verify_batch(bad, rng=random.Random(1))
     with pytest.raises(zk.StatementError):
         zk.verify_batch(["not a claim"], rng=random.Random(1))  # type: ignore[list-item]
+
+
+# --- plain aggregated ranges --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("bits", "count"), [(8, 1), (8, 3), (8, 16), (16, 4), (64, 2)])
+def test_aggregated_range_completeness(bits: int, count: int) -> None:
+    values = [(2**bits - 1) if i % 2 else i for i in range(count)]
+    cs, os_ = commits(*values, seed=count)
+    proof = zk.prove_range(os_, bits=bits, context=CTX, rng=random.Random(1))
+    zk.verify_range(cs, proof, bits=bits, context=CTX)
+    m = 1 << (count - 1).bit_length()
+    assert len(proof.to_bytes()) == 33 * (4 + 2 * (bits * m).bit_length() - 2) + 160
+    with pytest.raises(zk.VerificationError):
+        zk.verify_range(
+            list(reversed(cs)) if count > 1 else cs, proof, bits=bits, context=CTX + b"!"
+        )
+    if count > 1:
+        with pytest.raises(zk.VerificationError):
+            zk.verify_range(cs[:-1], proof, bits=bits, context=CTX)
+
+
+@settings(max_examples=6, deadline=None)
+@given(values=st.lists(st.integers(min_value=0, max_value=255), min_size=1, max_size=4))
+def test_aggregated_range_property(values: list[int]) -> None:
+    cs, os_ = commits(*values, seed=sum(values))
+    proof = zk.prove_range(os_, bits=8, context=CTX, rng=random.Random(len(values)))
+    zk.verify_range(cs, proof, bits=8, context=CTX)
+    zk.verify_batch([zk.RangeClaim(tuple(cs), proof, 8, CTX)], rng=random.Random(0))
+
+
+def test_aggregated_range_refuses_any_out_of_range_value() -> None:
+    _, os_ = commits(1, 256, 3)
+    with pytest.raises(zk.StatementError):
+        zk.prove_range(os_, bits=8, context=CTX, rng=random.Random(1))
+    _, many = commits(*range(17))
+    with pytest.raises(zk.StatementError):
+        zk.prove_range(many, bits=8, context=CTX, rng=random.Random(1))
+    with pytest.raises(zk.StatementError):
+        zk.prove_range([], bits=8, context=CTX, rng=random.Random(1))
