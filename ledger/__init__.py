@@ -7,6 +7,7 @@ bundles. Pure: no clock, no randomness, no I/O; time and keys are passed in.
 """
 
 from ledger._bundle import BUNDLE_FORMAT, Bundle, BundleEntry, ConsistencyItem, build_bundle
+from ledger._bundle_report import BundleReport, BundleVerificationError, EntryReport
 from ledger._canonical import JSONValue, canonical_json, parse_json
 from ledger._checkpoint import (
     Checkpoint,
@@ -54,12 +55,7 @@ from ledger._note import (
 )
 from ledger._proof import root_from_inclusion_proof, verify_consistency, verify_inclusion
 from ledger._proof_text import TLOG_PROOF_HEADER, TlogProof
-from ledger._verify_bundle import (
-    BundleReport,
-    BundleVerificationError,
-    EntryReport,
-    verify_bundle,
-)
+from ledger._verify_bundle import verify_bundle
 from ledger.errors import (
     ChainError,
     ConsistencyProofError,
