@@ -23,6 +23,14 @@ from governance._cases import (
     ExceptionCase,
 )
 from governance._checks import check_document, check_record, record_subject
+from governance._dashboard import (
+    Cell,
+    DashboardRow,
+    DashboardView,
+    Series,
+    dashboard_view,
+    network_dashboard,
+)
 from governance._documents import compare_capacity, compare_receipt
 from governance._errors import (
     CaseFormatError,
@@ -34,6 +42,7 @@ from governance._errors import (
 )
 from governance._findings import Finding, RuleId
 from governance._health import NetworkMetrics, PartnerHealth, partner_health
+from governance._labels import COLUMNS, LABELS
 from governance._lineage import Lineage
 from governance._metrics import PartnerMetrics
 from governance._openings import OPENING_WINDOW, Opening, PeerFacts, open_case, plan_openings
@@ -84,6 +93,7 @@ from governance._windows import WINDOWS
 __all__ = [
     "BUCKETS",
     "CASE_FORMAT",
+    "COLUMNS",
     "DEFAULT_RESPONSE_MS",
     "DISPLAY_OFFSET_MINUTES",
     "DOCUMENT_TYPES",
@@ -92,6 +102,7 @@ __all__ = [
     "EVENT_COMMENTED",
     "EVENT_OPENED",
     "EVENT_RESOLVED",
+    "LABELS",
     "LOCATION_BUCKETS",
     "OPENING_WINDOW",
     "RECORD_TYPE_INVENTORY_POSITION",
@@ -102,7 +113,10 @@ __all__ = [
     "Band",
     "CaseFormatError",
     "CaseState",
+    "Cell",
     "Comment",
+    "DashboardRow",
+    "DashboardView",
     "DocumentRule",
     "DocumentType",
     "ExceptionCase",
@@ -123,6 +137,7 @@ __all__ = [
     "RuleId",
     "RuleSet",
     "RuleSetError",
+    "Series",
     "Severity",
     "SlaPolicy",
     "StateDefinition",
@@ -138,9 +153,11 @@ __all__ = [
     "check_record",
     "compare_capacity",
     "compare_receipt",
+    "dashboard_view",
     "default_rule_set",
     "flag_breaches",
     "format_display",
+    "network_dashboard",
     "open_case",
     "parse_timestamp",
     "partner_health",
