@@ -42,10 +42,19 @@ from governance._errors import (
 )
 from governance._findings import Finding, RuleId
 from governance._health import NetworkMetrics, PartnerHealth, partner_health
+from governance._ingest import ingest_record, record_as_of
 from governance._labels import COLUMNS, LABELS
 from governance._lineage import Lineage
 from governance._metrics import PartnerMetrics
-from governance._openings import OPENING_WINDOW, Opening, PeerFacts, open_case, plan_openings
+from governance._openings import (
+    CLEARABLE_TYPES,
+    OPENING_WINDOW,
+    Opening,
+    PeerFacts,
+    cleared_cases,
+    open_case,
+    plan_openings,
+)
 from governance._partner import PartnerProfile
 from governance._ruleset import (
     DEFAULT_RESPONSE_MS,
@@ -93,6 +102,7 @@ from governance._windows import WINDOWS
 __all__ = [
     "BUCKETS",
     "CASE_FORMAT",
+    "CLEARABLE_TYPES",
     "COLUMNS",
     "DEFAULT_RESPONSE_MS",
     "DISPLAY_OFFSET_MINUTES",
@@ -151,17 +161,20 @@ __all__ = [
     "case_to_dict",
     "check_document",
     "check_record",
+    "cleared_cases",
     "compare_capacity",
     "compare_receipt",
     "dashboard_view",
     "default_rule_set",
     "flag_breaches",
     "format_display",
+    "ingest_record",
     "network_dashboard",
     "open_case",
     "parse_timestamp",
     "partner_health",
     "plan_openings",
+    "record_as_of",
     "record_subject",
     "resolve_zone",
     "rule_set_digest",

@@ -19,7 +19,15 @@ from governance._health import PartnerHealth
 from governance._ruleset import RuleSet
 from governance._vocab import ExceptionType
 
-__all__ = ["OPENING_WINDOW", "Opening", "PeerFacts", "open_case", "plan_openings"]
+__all__ = [
+    "CLEARABLE_TYPES",
+    "OPENING_WINDOW",
+    "Opening",
+    "PeerFacts",
+    "cleared_cases",
+    "open_case",
+    "plan_openings",
+]
 
 #: The metrics window whose figures open exceptions (the most responsive one).
 OPENING_WINDOW: Final = "hour"
@@ -30,6 +38,19 @@ AT_OR_ABOVE: Final = "at_or_above"
 FEED: Final = "feed"
 CLOCK: Final = "clock"
 CHECKPOINT: Final = "checkpoint"
+#: Types whose condition the metrics and facts re-evaluate: a case of these
+#: types is cleared when its condition no longer holds. The others (document
+#: discrepancies, split views, failed proofs) need a party to resolve them.
+CLEARABLE_TYPES: Final = frozenset(
+    {
+        ExceptionType.STALE_FEED,
+        ExceptionType.MISSING_FIELDS,
+        ExceptionType.RULE_VIOLATION,
+        ExceptionType.STALE_CHECKPOINT,
+        ExceptionType.LOW_WITNESSES,
+        ExceptionType.BELOW_SAFETY_STOCK,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -299,3 +320,31 @@ def open_case(
         "evidence_digest": digest(list(case.evidence)),
     }
     return case, {"kind": EVENT_OPENED, "body": body}
+
+
+def cleared_cases(
+    cases: Iterable[ExceptionCase],
+    *,
+    rules: RuleSet,
+    health: Iterable[PartnerHealth],
+    facts: Iterable[PeerFacts] = (),
+) -> tuple[ExceptionCase, ...]:
+    """Unresolved cases of :data:`CLEARABLE_TYPES` whose condition has gone.
+
+    Only partners present in ``health`` (and, for safety stock, in ``facts``)
+    are judged; the caller resolves the returned cases (e.g. with resolution
+    "condition cleared"), which records the transition as usual.
+    """
+    health = list(health)
+    facts = list(facts)
+    judged = {h.partner for h in health}
+    fact_partners = {f.partner for f in facts}
+    still = {o.key for o in plan_openings(rules=rules, health=health, facts=facts)}
+    out = []
+    for case in cases:
+        if not case.is_open or case.type not in CLEARABLE_TYPES or case.key in still:
+            continue
+        source = fact_partners if case.type is ExceptionType.BELOW_SAFETY_STOCK else judged
+        if case.assignee in source:
+            out.append(case)
+    return tuple(out)
