@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from py_ecc.secp256k1 import secp256k1 as _ref
 
-from zk._field import CURVE_B, FIELD_P, batch_invert, mpz
+from zk._field import CURVE_B, FIELD_P, batch_invert, is_integer, mpz
 
 __all__ = [
     "BASE_POINT",
@@ -24,6 +24,7 @@ __all__ = [
     "affine_neg",
     "batch_to_affine",
     "is_on_curve",
+    "is_point",
     "jac_add",
     "jac_add_affine",
     "jac_double",
@@ -44,6 +45,14 @@ def is_on_curve(x: int, y: int) -> bool:
     if not (0 <= x < P and 0 <= y < P):
         return False
     return (y * y - x * x * x - CURVE_B) % P == 0
+
+
+def is_point(value: object) -> bool:
+    """True for an affine ``(x, y)`` tuple of integers on the curve (not the identity)."""
+    if not (isinstance(value, tuple) and len(value) == 2):
+        return False
+    x, y = value
+    return is_integer(x) and is_integer(y) and is_on_curve(x, y)
 
 
 def jac_double(pt: Jacobian) -> Jacobian:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from zk._curve import Affine, affine_add, affine_neg, is_on_curve, to_affine
+from zk._curve import Affine, affine_add, affine_neg, is_point, to_affine
 from zk._encoding import (
     SCALAR_SIZE,
     decode_point,
@@ -40,8 +40,7 @@ class Commitment:
     point: tuple[int, int]
 
     def __post_init__(self) -> None:
-        pt = self.point
-        if not (isinstance(pt, tuple) and len(pt) == 2 and is_on_curve(pt[0], pt[1])):
+        if not is_point(self.point):
             raise EncodingError("a commitment is a point on the curve other than the identity")
 
     def to_bytes(self) -> bytes:
@@ -140,5 +139,7 @@ def verify_opening(
     commitment: Commitment, opening: Opening, *, generators: GeneratorSet = DEFAULT_GENERATORS
 ) -> None:
     """Check that ``opening`` opens ``commitment``; raises :class:`VerificationError`."""
+    if not isinstance(commitment, Commitment) or not isinstance(opening, Opening):
+        raise StatementError("verify_opening takes a Commitment and an Opening")
     if commit_point(opening.value, opening.blinding, generators) != commitment.point:
         raise VerificationError("the opening does not match the commitment")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zk._curve import is_on_curve
+from zk._curve import is_point
 from zk._encoding import (
     POINT_SIZE,
     SCALAR_SIZE,
@@ -38,7 +38,7 @@ def range_proof_size(rounds: int) -> int:
 
 
 def _check_point(name: str, pt: object) -> None:
-    if not (isinstance(pt, tuple) and len(pt) == 2 and is_on_curve(pt[0], pt[1])):
+    if not is_point(pt):
         raise EncodingError(f"proof element {name} is not a point other than the identity")
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from zk._curve import Affine, affine_add, affine_neg, to_affine
+from zk._curve import Affine, affine_add, affine_neg, is_point, to_affine
 from zk._encoding import (
     POINT_SIZE,
     SCALAR_SIZE,
@@ -32,7 +32,7 @@ from zk._encoding import (
     encode_scalar,
 )
 from zk._errors import EncodingError, StatementError
-from zk._field import GROUP_N, mpz
+from zk._field import GROUP_N, is_integer, mpz
 from zk._generators import DEFAULT_GENERATORS, GeneratorSet
 from zk._msm import comb_msm
 from zk._pedersen import MAX_VALUE, Commitment, Opening
@@ -83,6 +83,18 @@ def _context(context: bytes) -> bytes:
     return bytes(context)
 
 
+def _require(value: object, kind: type, name: str) -> None:
+    if not isinstance(value, kind):
+        raise StatementError(f"{name} must be a {kind.__name__}")
+
+
+def _commitments(values: Sequence[Commitment], name: str) -> None:
+    if isinstance(values, str | bytes) or not isinstance(values, Sequence):
+        raise StatementError(f"{name} must be a sequence of commitments")
+    for value in values:
+        _require(value, Commitment, name)
+
+
 def _start(protocol: bytes, context: bytes) -> Transcript:
     transcript = Transcript(protocol)
     transcript.append(b"context", _context(context))
@@ -131,6 +143,7 @@ def _value_terms(
     generators: GeneratorSet,
     weight: int,
 ) -> Terms:
+    _require(proof, RangeProof, "proof")
     padded = list(points) + [None] * (_pad(len(points)) - len(points))
     return terms(transcript, padded, proof, bits=bits, generators=generators, weight=weight)
 
@@ -139,6 +152,7 @@ def _value_terms(
 
 
 def _range_transcript(commitments: Sequence[Commitment], context: bytes) -> Transcript:
+    _commitments(commitments, "commitments")
     if not commitments:
         raise StatementError("a range statement needs at least one commitment")
     _pad(len(commitments))
@@ -200,6 +214,7 @@ def verify_range(
 
 
 def _at_least_transcript(commitment: Commitment, threshold: int, context: bytes) -> Transcript:
+    _require(commitment, Commitment, "commitment")
     transcript = _start(AT_LEAST_PROTOCOL, context)
     transcript.append_point(b"commitment", commitment.point)
     transcript.append_u64(b"threshold", threshold)
@@ -217,6 +232,7 @@ def prove_at_least(
 ) -> RangeProof:
     """Prove value >= threshold (and value - threshold < 2^bits) without revealing value."""
     threshold = _quantity("threshold", threshold)
+    _require(opening, Opening, "opening")
     commitment = opening.commitment(generators)
     transcript = _at_least_transcript(commitment, threshold, context)
     shifted = Opening((opening.value - threshold) % N, opening.blinding)
@@ -268,6 +284,7 @@ def verify_at_least(
 def _between_transcript(
     commitment: Commitment, lower: int, upper: int, context: bytes
 ) -> Transcript:
+    _require(commitment, Commitment, "commitment")
     if lower > upper:
         raise StatementError("lower bound above upper bound")
     transcript = _start(BETWEEN_PROTOCOL, context)
@@ -289,6 +306,7 @@ def prove_between(
 ) -> RangeProof:
     """Prove lower <= value <= upper in one aggregated (m = 2) proof."""
     lower, upper = _quantity("lower", lower), _quantity("upper", upper)
+    _require(opening, Opening, "opening")
     commitment = opening.commitment(generators)
     transcript = _between_transcript(commitment, lower, upper, context)
     above = Opening((opening.value - lower) % N, opening.blinding)
@@ -353,12 +371,10 @@ class BalanceProof:
     range_proof: RangeProof
 
     def __post_init__(self) -> None:
-        if (
-            encode_point(self.K) == bytes(POINT_SIZE)
-            or decode_point(encode_point(self.K)) != self.K
-        ):
+        if not is_point(self.K):
             raise EncodingError("K is not a point other than the identity")
-        encode_scalar(self.s)
+        if not is_integer(self.s) or not 0 <= self.s < N:
+            raise EncodingError("s is not a scalar below the group order")
         if not isinstance(self.range_proof, RangeProof):
             raise EncodingError("range_proof must be a RangeProof")
 
@@ -380,6 +396,8 @@ class BalanceProof:
 def _balance_transcript(
     inputs: Sequence[Commitment], outputs: Sequence[Commitment], context: bytes
 ) -> Transcript:
+    _commitments(inputs, "inputs")
+    _commitments(outputs, "outputs")
     if not inputs or not outputs:
         raise StatementError("a balance needs at least one input and one output")
     _pad(len(inputs) + len(outputs))
@@ -446,6 +464,7 @@ def balance_terms(
     generators: GeneratorSet = DEFAULT_GENERATORS,
     weight: int = 1,
 ) -> Terms:
+    _require(proof, BalanceProof, "proof")
     transcript = _balance_transcript(inputs, outputs, context)
     transcript.append_point(b"K", proof.K)
     e = transcript.challenge_scalar(b"e")
@@ -488,6 +507,8 @@ def verify_balance(
 def _coverage_transcript(
     available: Commitment, pledges: Sequence[Commitment], context: bytes
 ) -> Transcript:
+    _require(available, Commitment, "available")
+    _commitments(pledges, "pledges")
     _pad(len(pledges) + 1)
     transcript = _start(COVERAGE_PROTOCOL, context)
     transcript.append_point(b"available", available.point)

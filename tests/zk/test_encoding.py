@@ -131,3 +131,28 @@ PARSERS = [
 def test_parsers_return_a_value_or_raise_proof_error(data: bytes, which: int) -> None:
     with contextlib.suppress(zk.ProofError):
         PARSERS[which](data)
+
+
+def test_constructors_reject_wrong_types() -> None:
+    for bad in ("x", (1, "2"), (1.0, 2.0), (1, 2, 3), None):
+        with pytest.raises(zk.EncodingError):
+            zk.Commitment(bad)  # type: ignore[arg-type]
+
+
+def test_verifiers_reject_wrong_argument_types() -> None:
+    c, o = zk.commit(3, rng=random.Random(1))
+    proof = zk.prove_at_least(o, 1, bits=8, context=b"", rng=random.Random(2))
+    with pytest.raises(zk.ProofError):
+        zk.verify_at_least(c, 1, proof.to_bytes(), bits=8, context=b"")  # type: ignore[arg-type]
+    with pytest.raises(zk.ProofError):
+        zk.verify_at_least(c.to_bytes(), 1, proof, bits=8, context=b"")  # type: ignore[arg-type]
+    with pytest.raises(zk.ProofError):
+        zk.verify_at_least(c, 1, proof, bits=8, context="text")  # type: ignore[arg-type]
+    with pytest.raises(zk.ProofError):
+        zk.verify_at_least(c, 1.5, proof, bits=8, context=b"")  # type: ignore[arg-type]
+    with pytest.raises(zk.ProofError):
+        zk.verify_range(c, proof, bits=8, context=b"")  # type: ignore[arg-type]
+    with pytest.raises(zk.ProofError):
+        zk.verify_opening(c, o.to_bytes())  # type: ignore[arg-type]
+    with pytest.raises(zk.ProofError):
+        zk.verify_balance([c], [c], proof, bits=8, context=b"")  # type: ignore[arg-type]
