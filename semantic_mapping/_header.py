@@ -55,8 +55,7 @@ def decode_export(data: bytes) -> str:
     header_bytes = len(data) if first_line_end < 0 else first_line_end
     if header_bytes > MAX_HEADER_BYTES:
         raise FieldInputError(
-            f"the header line is {header_bytes} bytes long (limit {MAX_HEADER_BYTES}); "
-            "is this a CSV export?"
+            f"the header line is longer than {MAX_HEADER_BYTES} bytes; is this a CSV export?"
         )
     if _looks_binary(data):
         raise FieldInputError("the file looks binary (NUL or control bytes), not a CSV export")

@@ -95,3 +95,19 @@ class LabelIndex:
         self.fuzzy_entries: Mapping[str, Mapping[str, Entry]] = MappingProxyType(fuzzy)
         self.latin_choices: tuple[str, ...] = tuple(sorted(k for k in fuzzy if not is_cjk(k)))
         self.cjk_choices: tuple[str, ...] = tuple(sorted(k for k in fuzzy if is_cjk(k)))
+        self._windows: dict[tuple[bool, int, float], tuple[str, ...]] = {}
+
+    def choices_for(self, key: str, cutoff: float) -> tuple[str, ...]:
+        """Fuzzy choices whose length allows a ratio ≥ cutoff with `key` (2·min/(a+b)),
+        cached per length: fewer strings for rapidfuzz to score, same result."""
+        cjk = is_cjk(key)
+        slot = (cjk, len(key), cutoff)
+        window = self._windows.get(slot)
+        if window is None:
+            ratio = cutoff / 100.0
+            low, high = len(key) * ratio / (2 - ratio), len(key) * (2 - ratio) / ratio
+            pool = self.cjk_choices if cjk else self.latin_choices
+            window = tuple(c for c in pool if low <= len(c) <= high)
+            if len(self._windows) < 4096:
+                self._windows[slot] = window
+        return window

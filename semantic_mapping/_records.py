@@ -8,7 +8,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["CanonicalRecord", "Lineage"]
+__all__ = ["CanonicalRecord", "Lineage", "decimal_text"]
+
+
+def decimal_text(value: Decimal) -> str:
+    """Plain decimal notation without trailing zeros: 240.0 → '240', 1.50 → '1.5'."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "") else text
 
 
 @dataclass(frozen=True)
@@ -59,7 +65,7 @@ class CanonicalRecord:
             "lot": self.lot,
             "as_of": self.as_of.isoformat() if self.as_of is not None else None,
             "uom": self.uom,
-            "quantities": {k: str(v) for k, v in sorted(self.quantities.items())},
+            "quantities": {k: decimal_text(v) for k, v in sorted(self.quantities.items())},
             "attributes": dict(sorted(self.attributes.items())),
             "lineage": [x.to_json() for x in self.lineage],
             "unmapped": list(self.unmapped),
