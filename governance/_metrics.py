@@ -121,8 +121,11 @@ class PartnerMetrics:
         did not parse: no latency sample). Latency is ``received_at − as_of``,
         floored at 0 (a skewed clock is counted separately).
         """
+        rule = rules.records.get(RECORD_TYPE_INVENTORY_POSITION)
+        if rule is None:
+            raise MetricsStateError(f"rule set {rules.ref} has no inventory_position rule")
         d = MetricBucket(start=0, records=1)
-        d.fields_checked = len(rules.records[RECORD_TYPE_INVENTORY_POSITION].required_fields)
+        d.fields_checked = len(rule.required_fields)
         missing = tuple(sorted({f.field for f in findings if f.rule_id == RuleId.REQUIRED_FIELD}))
         d.record_missing(missing)
         d.violations = int(any(f.severity is Severity.ERROR for f in findings))

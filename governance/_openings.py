@@ -146,9 +146,9 @@ def _from_health(h: PartnerHealth, rules: RuleSet) -> list[Opening]:
             )
         )
     violations = w.rule_violation_rate
-    band = rules.thresholds.bands.get("rule_violation_rate")
+    band = rules.band("rule_violation_rate")
     # Missing fields are violations too; their own case takes precedence.
-    alert = violations is not None and band is not None and band.status(violations) == "alert"
+    alert = violations is not None and band.status(violations) == "alert"
     if alert and not missing:
         out.append(
             Opening(
@@ -179,12 +179,8 @@ def _from_health(h: PartnerHealth, rules: RuleSet) -> list[Opening]:
                 ({**ref},),
             )
         )
-    cp_band = rules.thresholds.bands.get("checkpoint_age_ms")
-    if (
-        h.checkpoint_age_ms is not None
-        and cp_band is not None
-        and cp_band.status(h.checkpoint_age_ms) == "alert"
-    ):
+    cp_band = rules.band("checkpoint_age_ms")
+    if h.checkpoint_age_ms is not None and cp_band.status(h.checkpoint_age_ms) == "alert":
         out.append(
             Opening(
                 ExceptionType.STALE_CHECKPOINT,

@@ -17,6 +17,7 @@ from governance._errors import RuleSetError
 from governance._vocab import BUCKETS, DOCUMENT_TYPES, SHARED_STATES, ExceptionType
 
 __all__ = [
+    "BAND_NAMES",
     "DEFAULT_RESPONSE_MS",
     "Band",
     "DocumentRule",
@@ -31,6 +32,21 @@ __all__ = [
 
 #: Default exception response time: two hours, in milliseconds (issue 7).
 DEFAULT_RESPONSE_MS: Final = 2 * 60 * 60 * 1000
+#: The dashboard bands every rule set defines (see ``docs/governance.md``).
+BAND_NAMES: Final = (
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "latency_rate",
+    "missing_field_rate",
+    "mapping_coverage",
+    "rule_violation_rate",
+    "feed_age_ratio",
+    "checkpoint_age_ms",
+    "witnesses",
+    "verification_failures",
+    "open_exceptions",
+    "sla_breaches",
+)
 
 
 K = TypeVar("K")
@@ -166,6 +182,12 @@ class Thresholds:
             raise RuleSetError("missing-field threshold must be a rate in [0, 1]")
         if self.min_witnesses < 0:
             raise RuleSetError("minimum witness count must not be negative")
+        missing = [name for name in BAND_NAMES if name not in self.bands]
+        if missing:
+            raise RuleSetError(f"bands missing for {', '.join(missing)}")
+        unknown = sorted(set(self.bands) - set(BAND_NAMES))
+        if unknown:
+            raise RuleSetError(f"unknown band(s) {', '.join(unknown)}")
 
 
 @dataclass(frozen=True)

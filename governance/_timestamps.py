@@ -29,8 +29,9 @@ __all__ = [
 
 #: UTC+8, the network's display zone (China Standard Time has no DST).
 DISPLAY_OFFSET_MINUTES: Final = 8 * 60
-#: 9999-12-31T23:59:59.999Z, the last instant ISO 8601 years of 4 digits can name.
-MAX_UTC_MS: Final = 253_402_300_799_999
+#: 9999-12-31T23:59:59.999+14:00: the last instant that 4-digit years can show in
+#: every real offset, so each accepted time can also be displayed.
+MAX_UTC_MS: Final = 253_402_300_799_999 - 14 * 3_600_000
 #: Real-world UTC offsets span −12:00 … +14:00; ISO 8601 allows nothing wider here.
 _MAX_OFFSET_MINUTES: Final = 14 * 60
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -73,7 +74,9 @@ def resolve_zone(spec: str) -> tzinfo:
 
 def _check_range(ms: int, text: object) -> int:
     if not 0 <= ms <= MAX_UTC_MS:
-        raise TimestampError(f"timestamp {text!r} is outside 1970-01-01 … 9999-12-31 UTC")
+        raise TimestampError(
+            f"timestamp {text!r} is outside 1970-01-01T00:00Z … 9999-12-31T23:59:59.999+14:00"
+        )
     return ms
 
 
@@ -167,10 +170,8 @@ def format_display(ms: int, *, offset_minutes: int = DISPLAY_OFFSET_MINUTES) -> 
     if abs(offset_minutes) > _MAX_OFFSET_MINUTES:
         raise TimestampError("display offset beyond ±14:00")
     seconds, millis = divmod(ms, 1000)
-    try:
-        local = _EPOCH + timedelta(seconds=seconds, minutes=offset_minutes)
-    except OverflowError:
-        raise TimestampError(f"{ms} cannot be shown at offset {offset_minutes} min") from None
+    # In range for every offset within ±14:00 by the choice of MAX_UTC_MS.
+    local = _EPOCH + timedelta(seconds=seconds, minutes=offset_minutes)
     sign = "-" if offset_minutes < 0 else "+"
     hh, mm = divmod(abs(offset_minutes), 60)
     return f"{local:%Y-%m-%dT%H:%M:%S}.{millis:03d}{sign}{hh:02d}:{mm:02d}"

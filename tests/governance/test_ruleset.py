@@ -165,6 +165,8 @@ def mutate(path: str, value: Any) -> dict[str, Any]:
             {"warn": 0.5, "alert": 0.9, "higher_is_worse": False},
             "below alert",
         ),
+        ("thresholds.bands.witnesses", KeyError, "bands missing for witnesses"),
+        ("thresholds.bands.colour", {"warn": 1, "alert": 2}, "unknown band"),
         ("sla.default.respond_within_ms", 0, "at least 1"),
         ("sla.overrides.meteor_strike", {"respond_within_ms": 1}, "unknown exception type"),
         ("sla.overrides.split_view", {"respond_within_ms": 10, "resolve_within_ms": 5}, "shorter"),

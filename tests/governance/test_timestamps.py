@@ -179,8 +179,13 @@ def test_format_display() -> None:
     for bad in (-1, 10**20):
         with pytest.raises(TimestampError):
             format_display(bad)
-    with pytest.raises(TimestampError, match="cannot be shown"):
-        format_display(utc_ms(9999, 12, 31, 23))
+    last = utc_ms(9999, 12, 31, 9, 59, 59, 999)
+    assert format_display(last, offset_minutes=14 * 60) == "9999-12-31T23:59:59.999+14:00"
+    assert parse_timestamp("9999-12-31T23:59:59.999+14:00") == last
+    with pytest.raises(TimestampError, match="outside"):
+        parse_timestamp("9999-12-31T23:59:59.999+13:59")
+    with pytest.raises(TimestampError, match="outside"):
+        format_display(last + 1)
     with pytest.raises(TimestampError, match="integer"):
         format_display(True)
 
