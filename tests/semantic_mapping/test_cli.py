@@ -18,7 +18,7 @@ def run(home: Path, *args: str, stdin: str | bytes | None = None) -> tuple[int, 
 
 
 def test_json_in_json_out_in_order(tmp_path: Path) -> None:
-    items = [
+    items: list[dict[str, object]] = [
         {"name": "在库", "description": None, "samples": None},
         {"name": "Tax Code"},
         {"name": "可用数量(件)", "samples": [1, 2, 3]},
