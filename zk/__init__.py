@@ -11,23 +11,20 @@ proven, the assumptions, the byte layout and what is not constant-time.
 The code has not been audited.
 """
 
+from zk._balance import BalanceProof, prove_balance, verify_balance
 from zk._batch import AtLeastClaim, BetweenClaim, Claim, RangeClaim, verify_batch
+from zk._coverage import prove_coverage, verify_coverage
 from zk._errors import EncodingError, ProofError, StatementError, VerificationError
 from zk._generators import DEFAULT_GENERATORS, GeneratorSet
 from zk._pedersen import MAX_VALUE, Commitment, Opening, commit, verify_opening
 from zk._proof_format import RangeProof, range_proof_size
 from zk._rangeproof import BIT_SIZES, MAX_AGGREGATION
-from zk._statements import (
-    BalanceProof,
+from zk._threshold import (
     prove_at_least,
-    prove_balance,
     prove_between,
-    prove_coverage,
     prove_range,
     verify_at_least,
-    verify_balance,
     verify_between,
-    verify_coverage,
     verify_range,
 )
 from zk._transcript import Rng

@@ -9,9 +9,9 @@ from zk._errors import StatementError
 from zk._generators import DEFAULT_GENERATORS, GeneratorSet
 from zk._pedersen import Commitment
 from zk._proof_format import RangeProof
-from zk._rangeproof import Terms, batch_weights, check_terms
-from zk._statements import at_least_terms, between_terms, range_terms
+from zk._threshold import at_least_terms, between_terms, range_terms
 from zk._transcript import Rng
+from zk._verifier import Terms, batch_weights, check_terms
 
 __all__ = [
     "AtLeastClaim",

@@ -19,7 +19,7 @@ import threading
 from zk._encoding import encode_point
 from zk._errors import StatementError
 from zk._hash_to_curve import SUITE_ID, hash_to_curve
-from zk._msm import CombTable, FixedTable, build_combs, build_tables
+from zk._tables import CombTable, FixedTable, build_combs, build_tables
 
 __all__ = [
     "DEFAULT_GENERATORS",

@@ -15,7 +15,7 @@ from zk._encoding import (
 from zk._errors import EncodingError, StatementError, VerificationError
 from zk._field import GROUP_N, is_integer, mpz
 from zk._generators import DEFAULT_GENERATORS, GeneratorSet
-from zk._msm import comb_msm
+from zk._tables import comb_msm
 from zk._transcript import Rng, random_scalar
 
 __all__ = [

@@ -23,16 +23,8 @@ from zk._curve import (
     to_affine,
 )
 from zk._field import batch_invert, mpz
-from zk._msm import (
-    _normalise,
-    _pippenger,
-    _straus,
-    build_combs,
-    build_tables,
-    comb_msm,
-    msm,
-    sum_point_lists,
-)
+from zk._msm import _normalise, _pippenger, _straus, msm, sum_point_lists
+from zk._tables import build_combs, build_tables, comb_msm
 
 G_REF = to_ref(BASE_POINT)
 scalars = st.integers(min_value=0, max_value=N - 1)

@@ -16,8 +16,10 @@ from tests.zk.reference import N, reference_verify, to_ref
 from zk._curve import BASE_POINT, affine_add, scalar_mul
 from zk._generators import DEFAULT_GENERATORS
 from zk._msm import msm
-from zk._rangeproof import check_terms, delta, derive_challenges, terms
-from zk._statements import _at_least_transcript, _shift
+from zk._rangeproof import delta, derive_challenges
+from zk._statement_base import shift as _shift
+from zk._threshold import _at_least_transcript
+from zk._verifier import check_terms, terms
 
 CTX = b"node=supplier-a;period=2026-11;head=00ff"
 
