@@ -39,11 +39,10 @@ from zk._tables import comb_msm
 from zk._transcript import Rng, Transcript
 from zk._verifier import Terms, check_terms
 
-N = GROUP_N
-
 __all__ = ["BALANCE_PROTOCOL", "BalanceProof", "balance_terms", "prove_balance", "verify_balance"]
 
 BALANCE_PROTOCOL = b"scnode/zk/statement/balance/v1"
+N = GROUP_N
 
 
 @dataclass(frozen=True)

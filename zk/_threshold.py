@@ -36,8 +36,6 @@ from zk._statement_base import (
 from zk._transcript import Rng, Transcript
 from zk._verifier import Terms, check_terms
 
-N = GROUP_N
-
 __all__ = [
     "AT_LEAST_PROTOCOL",
     "BETWEEN_PROTOCOL",
@@ -56,6 +54,7 @@ __all__ = [
 AT_LEAST_PROTOCOL = b"scnode/zk/statement/at-least/v1"
 BETWEEN_PROTOCOL = b"scnode/zk/statement/between/v1"
 RANGE_PROTOCOL = b"scnode/zk/statement/range/v1"
+N = GROUP_N
 
 
 def _range_transcript(commitments: Sequence[Commitment], context: bytes) -> Transcript:

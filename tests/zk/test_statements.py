@@ -214,3 +214,15 @@ def test_aggregated_range_refuses_any_out_of_range_value() -> None:
         zk.prove_range(many, bits=8, context=CTX, rng=random.Random(1))
     with pytest.raises(zk.StatementError):
         zk.prove_range([], bits=8, context=CTX, rng=random.Random(1))
+
+
+@pytest.mark.slow
+def test_largest_aggregation_64_bits_times_16() -> None:
+    values = [0, 2**64 - 1, *range(1000, 1014)]
+    cs, os_ = commits(*values, seed=16)
+    proof = zk.prove_range(os_, bits=64, context=CTX, rng=random.Random(16))
+    assert proof.rounds == 10
+    assert len(proof.to_bytes()) == 952
+    zk.verify_range(cs, proof, bits=64, context=CTX)
+    with pytest.raises(zk.VerificationError):
+        zk.verify_range([*cs[1:], cs[0]], proof, bits=64, context=CTX)
