@@ -297,3 +297,28 @@ def test_checks_never_raise_on_bad_data(record: Mapping[str, Any]) -> None:
     for f in check_record(record, RULES, now=NOW, partner=PARTNER):
         assert f.rule_version == RULES.version
         assert f.message
+
+
+_values = st.none() | st.integers() | st.text(max_size=6) | st.floats() | st.booleans()
+
+
+@given(
+    st.sampled_from(
+        ["purchase_order", "order_ack", "despatch_advice", "goods_receipt", "capacity", "x"]
+    ),
+    st.dictionaries(
+        st.sampled_from(["po_number", "issued_at", "lines", "supplier", "shipped_at", "type"]),
+        _values
+        | st.lists(
+            st.dictionaries(
+                st.sampled_from(["sku", "quantity_ordered", "uom", "week"]), _values, max_size=3
+            ),
+            max_size=3,
+        ),
+        max_size=6,
+    ),
+)
+def test_document_checks_never_raise_on_bad_data(kind: str, document: Mapping[str, Any]) -> None:
+    for f in check_document(document, RULES, now=NOW, partner=PARTNER, document_type=kind):
+        assert f.rule_version == RULES.version
+        assert f.message

@@ -310,3 +310,6 @@ def test_windows_match_brute_force(obs: list[tuple[int, int, bool]], query: int)
             true = nearest_rank(lat, num, 100)
             assert got is not None
             assert abs(got - true) <= true * BOUND
+    restored = PartnerMetrics.from_dict(json.loads(json.dumps(m.to_dict())))
+    for name in ("hour", "day", "30d"):
+        assert restored.window(name, now=now) == m.window(name, now=now)
