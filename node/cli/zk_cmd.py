@@ -50,7 +50,7 @@ def bench_zk(as_json: bool, runs: int) -> None:
         click.echo(json.dumps({key: result[key] for key in JSON_KEYS}, sort_keys=False))
         return
     prove, verify, size = (_figures(result[k]) for k in ("prove_ms", "verify_ms", "proof_bytes"))
-    click.echo(f"zk benchmark (secp256k1, Bulletproofs; median of {runs} runs)")
+    click.echo(f"zk benchmark (secp256k1, Bulletproofs; CPU time, median of {runs} runs)")
     for bits in ("32", "64"):
         click.echo(
             f"  {bits}-bit range proof: prove {prove[bits]} ms, verify {verify[bits]} ms, "
