@@ -93,7 +93,7 @@ def read_csv_records(data: bytes, *, max_rows: int | None = None) -> CsvExport:
     text = decode_export(data)
     first = text.split("\n", 1)[0]
     delimiter = max(",;\t|", key=first.count) if any(c in first for c in ",;\t|") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header_row = next(reader, None)
         if header_row is None:

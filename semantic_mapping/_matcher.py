@@ -38,8 +38,10 @@ FUZZY_LIMIT: Final = 6
 #: Weight of evidence from the description relative to the name; bonus when both agree.
 DESCRIPTION_WEIGHT: Final = 0.95
 AGREEMENT_BONUS: Final = 0.05
-#: A label contained in the name scores CONTAINED_BASE + CONTAINED_SPAN × (share covered).
-CONTAINED_BASE: Final = 0.6
+#: A label contained in the name scores CONTAINED_BASE + CONTAINED_SPAN × (share covered),
+#: always below 0.8: extra words can change the meaning ("Low Stock Level"), so
+#: containment alone never yields a high-confidence answer.
+CONTAINED_BASE: Final = 0.5
 CONTAINED_SPAN: Final = 0.3
 SAMPLE_BONUS: Final = 0.02
 SAMPLE_MISFIT_FACTOR: Final = 0.75
