@@ -23,14 +23,7 @@ from governance._cases import (
     ExceptionCase,
 )
 from governance._checks import check_document, check_record, record_subject
-from governance._dashboard import (
-    Cell,
-    DashboardRow,
-    DashboardView,
-    Series,
-    dashboard_view,
-    network_dashboard,
-)
+from governance._dashboard import dashboard_view, network_dashboard
 from governance._documents import compare_capacity, compare_receipt
 from governance._errors import (
     CaseFormatError,
@@ -40,21 +33,14 @@ from governance._errors import (
     RuleSetError,
     TimestampError,
 )
+from governance._facts import PeerFacts
 from governance._findings import Finding, RuleId
 from governance._health import NetworkMetrics, PartnerHealth, partner_health
 from governance._ingest import ingest_record, record_as_of
 from governance._labels import COLUMNS, LABELS
 from governance._lineage import Lineage
 from governance._metrics import PartnerMetrics
-from governance._openings import (
-    CLEARABLE_TYPES,
-    OPENING_WINDOW,
-    Opening,
-    PeerFacts,
-    cleared_cases,
-    open_case,
-    plan_openings,
-)
+from governance._openings import CLEARABLE_TYPES, cleared_cases, open_case, plan_openings
 from governance._partner import PartnerProfile
 from governance._ruleset import (
     DEFAULT_RESPONSE_MS,
@@ -70,22 +56,22 @@ from governance._ruleset import (
 )
 from governance._ruleset_json import (
     RULE_SET_ENTRY_KIND,
-    RULE_SET_FORMAT,
     canonical_rule_set_bytes,
     default_rule_set,
     rule_set_digest,
     rule_set_entry,
-    rule_set_from_dict,
-    rule_set_from_json,
     rule_set_to_dict,
     select_rule_set,
 )
+from governance._ruleset_parse import RULE_SET_FORMAT, rule_set_from_dict, rule_set_from_json
 from governance._timestamps import (
     DISPLAY_OFFSET_MINUTES,
     format_display,
     parse_timestamp,
     resolve_zone,
 )
+from governance._triggers import OPENING_WINDOW, Opening
+from governance._view_models import Cell, DashboardRow, DashboardView, Series
 from governance._vocab import (
     BUCKETS,
     DOCUMENT_TYPES,

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from governance._checks import quantity_value
 from governance._errors import GovernanceError, TimestampError
 from governance._findings import Finding, RuleId, make_finding
 from governance._partner import PartnerProfile
+from governance._quantities import quantity_value
 from governance._ruleset import RuleSet
 from governance._timestamps import format_display, parse_timestamp
 from governance._vocab import ExceptionType, Severity
