@@ -8,6 +8,8 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from semantic_mapping import (
     StatusMatcher,
@@ -195,3 +197,35 @@ def test_urn_and_web_uri_dispositions_and_digital_link() -> None:
     result = transform_epcis(event, status())
     assert result.records == ()
     assert "movement" in result.skipped[0][1]
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+_EVENT_KEYS = st.sampled_from(
+    ["type", "eventTime", "disposition", "epcList", "quantityList", "bizLocation", "readPoint",
+     "action", "persistentDisposition", "bizTransactionList", "childEPCs", "childQuantityList"]
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(_EVENT_KEYS, _JSON, max_size=8),
+    st.sampled_from(["ObjectEvent", "AggregationEvent", "TransformationEvent", "Nope"]),
+)
+def test_fuzzed_events_give_records_or_the_domain_error(
+    event: dict[str, object], kind: str
+) -> None:
+    event["type"] = kind
+    document = {"type": "EPCISDocument", "epcisBody": {"eventList": [event]}}
+    try:
+        result = transform_epcis(document, status())
+    except TransformError:
+        return
+    for record in result.records:
+        assert record.as_of is not None
+        assert len(record.quantities) == 1

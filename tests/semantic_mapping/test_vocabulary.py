@@ -143,3 +143,30 @@ def test_extension_rejects_bad_turtle_and_foreign_concepts() -> None:
     foreign.add((SCN.lot.__class__("https://example.org/x"), SKOS.altLabel, Literal("y")))
     with pytest.raises(VocabularyError, match="foreign"):
         extension_from_turtle(foreign.serialize(format="turtle"))
+
+
+#: Labels shared by two concepts on purpose, told apart by their exact spelling: Odoo's
+#: field code `qty_available` is on-hand stock, the phrase "qty available" is available.
+SHARED_ON_PURPOSE = {"qtyavailable": {"available", "on_hand"}}
+
+
+def test_skos_label_integrity() -> None:
+    """S13 (pref/alt/hidden disjoint within a concept), S14 (one prefLabel per language),
+    and no unintended label shared between concepts."""
+    from semantic_mapping._normalise import compact
+
+    owners: dict[str, set[str]] = {}
+    for concept in load_vocabulary().concepts.values():
+        kinds: dict[tuple[str, str], set[str]] = {}
+        prefs: dict[str, int] = {}
+        for label in concept.labels:
+            if label.kind == "status":
+                continue
+            kinds.setdefault((label.text, label.lang), set()).add(label.kind)
+            owners.setdefault(compact(label.text), set()).add(concept.id)
+            if label.kind == "pref":
+                prefs[label.lang] = prefs.get(label.lang, 0) + 1
+        assert all(len(k) == 1 for k in kinds.values()), concept.id
+        assert all(n == 1 for n in prefs.values()), concept.id
+    shared = {key: ids for key, ids in owners.items() if len(ids) > 1}
+    assert shared == SHARED_ON_PURPOSE
