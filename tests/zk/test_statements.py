@@ -226,3 +226,19 @@ def test_largest_aggregation_64_bits_times_16() -> None:
     zk.verify_range(cs, proof, bits=64, context=CTX)
     with pytest.raises(zk.VerificationError):
         zk.verify_range([*cs[1:], cs[0]], proof, bits=64, context=CTX)
+
+
+def test_a_proof_is_bound_to_its_statement_kind() -> None:
+    """Replaying a proof under another statement with the same numbers fails:
+    each statement has its own protocol label in the transcript."""
+    (c,), (o,) = commits(40)
+    as_range = zk.prove_range([o], bits=8, context=CTX, rng=random.Random(1))
+    as_at_least = zk.prove_at_least(o, 0, bits=8, context=CTX, rng=random.Random(1))
+    zk.verify_range([c], as_range, bits=8, context=CTX)
+    zk.verify_at_least(c, 0, as_at_least, bits=8, context=CTX)
+    with pytest.raises(zk.VerificationError):
+        zk.verify_at_least(c, 0, as_range, bits=8, context=CTX)
+    with pytest.raises(zk.VerificationError):
+        zk.verify_range([c], as_at_least, bits=8, context=CTX)
+    with pytest.raises(zk.VerificationError):
+        zk.verify_coverage(c, [], as_range, bits=8, context=CTX)
