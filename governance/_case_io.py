@@ -99,6 +99,8 @@ def case_from_dict(data: Any) -> ExceptionCase:
         dict(_R.obj(e, f"case.evidence[{n}]"))
         for n, e in enumerate(_R.items(o.get("evidence", []), "case.evidence"))
     )
+    if i("respond_by") < i("opened_at"):
+        raise CaseFormatError("case: response deadline before opening")
     case = ExceptionCase(
         id=s("id"),
         type=kind,
@@ -119,8 +121,6 @@ def case_from_dict(data: Any) -> ExceptionCase:
 
 
 def _consistent(case: ExceptionCase) -> None:
-    if case.respond_by < case.opened_at:
-        raise CaseFormatError("case: response deadline before opening")
     acknowledged = case.acknowledged_at is not None
     resolved = case.resolved_at is not None
     expected = (

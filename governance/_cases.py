@@ -96,6 +96,12 @@ class ExceptionCase:
     comments: tuple[Comment, ...] = ()
     breached_at: int | None = None
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.type, ExceptionType) or not isinstance(self.state, CaseState):
+            raise GovernanceError(f"case {self.id}: unknown type or state")
+        if self.respond_by < self.opened_at:
+            raise GovernanceError(f"case {self.id}: response deadline before opening")
+
     @property
     def key(self) -> tuple[str, str, str]:
         """``(type, assignee, subject)``: at most one unresolved case per key."""

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from governance._errors import GovernanceError
 from governance._facts import BELOW, PeerFacts
 from governance._findings import Finding
 from governance._health import PartnerHealth
@@ -46,6 +47,12 @@ class Opening:
     subject: str
     summary: str
     evidence: tuple[dict[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.type, ExceptionType):
+            raise GovernanceError(f"unknown exception type {self.type!r}")
+        if not self.assignee or not self.subject:
+            raise GovernanceError("an opening needs an assignee and a subject")
 
     @property
     def key(self) -> tuple[str, str, str]:

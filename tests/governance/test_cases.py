@@ -314,3 +314,13 @@ def test_case_storage_round_trip_and_tampering() -> None:
 def test_peer_facts_validate() -> None:
     with pytest.raises(GovernanceError, match="below"):
         PeerFacts(SUP, {"A@L": "low"})
+
+
+def test_constructors_refuse_nonsense() -> None:
+    with pytest.raises(GovernanceError, match="unknown exception type"):
+        Opening("stale_feed", SUP, "feed", "x")  # type: ignore[arg-type]
+    with pytest.raises(GovernanceError, match="assignee and a subject"):
+        Opening(ExceptionType.STALE_FEED, "", "feed", "x")
+    case = opened()
+    with pytest.raises(GovernanceError, match="deadline before opening"):
+        ExceptionCase(**{**case.__dict__, "respond_by": case.opened_at - 1})
