@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass, field
 
 from zk._curve import Affine, affine_add, affine_neg, is_point, to_affine
@@ -70,12 +71,12 @@ class Commitment:
         return self._combine(affine_neg(other.point))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Opening:
     """The secret behind a commitment: value and blinding, both modulo n.
 
-    Neither field appears in ``repr`` (they are secrets). Openings add and subtract
-    like their commitments.
+    Neither field appears in ``repr`` (they are secrets), equality is compared in
+    constant time, and openings add and subtract like their commitments.
     """
 
     value: int = field(repr=False)
@@ -91,6 +92,14 @@ class Opening:
 
     def to_bytes(self) -> bytes:
         return encode_scalar(self.value) + encode_scalar(self.blinding)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Opening):
+            return NotImplemented
+        return hmac.compare_digest(self.to_bytes(), other.to_bytes())
+
+    def __hash__(self) -> int:
+        return hash(self.to_bytes())
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Opening:

@@ -81,3 +81,12 @@ def test_cancelling_commitments_raise() -> None:
     c, _ = zk.commit(7, rng=random.Random(1))
     with pytest.raises(zk.StatementError):
         c - c
+
+
+def test_opening_equality() -> None:
+    _, o = zk.commit(9, rng=random.Random(1))
+    assert o == zk.Opening(o.value, o.blinding)
+    assert o != zk.Opening(o.value, (o.blinding + 1) % N)
+    assert o != zk.Opening((o.value + 1) % N, o.blinding)
+    assert o != "opening"
+    assert len({o, zk.Opening(o.value, o.blinding)}) == 1
