@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
-from semantic_mapping._normalise import compact, is_cjk, nfkc, normalise_key, quantity_core
+from semantic_mapping._normalise import (
+    compact,
+    identifier_core,
+    is_cjk,
+    nfkc,
+    normalise_key,
+    quantity_core,
+)
 from semantic_mapping._vocabulary import Label, Vocabulary
 
 __all__ = ["Entry", "LabelIndex", "sorted_tokens"]
@@ -39,6 +46,20 @@ def _add(table: dict[str, dict[str, Entry]], key: str, entry: Entry) -> None:
         slot[entry.concept] = entry
 
 
+#: Readings with the 'quantity' or 'identifier' words removed, and who may match them.
+CORE_KINDS: Final = ("quantity", "identifier")
+_CORE_READERS: Final = (("quantity", quantity_core), ("identifier", identifier_core))
+
+
+def _fuzzy_worthy(kind: str, key: str) -> bool:
+    """Codes take part in fuzzy matching only when they are made of real words: not
+    'labst', not 'c code' (a typed prefix split off)."""
+    if kind != "hidden":
+        return True
+    words = key.split()
+    return len(words) > 1 and all(len(w) > 1 for w in words)
+
+
 def sorted_tokens(key: str) -> str:
     """Words in sorted order: plain `ratio` on these equals rapidfuzz's token_sort_ratio,
     without re-sorting every choice on every call."""
@@ -51,13 +72,16 @@ class LabelIndex:
     def __init__(self, vocabulary: Vocabulary) -> None:
         by_compact: dict[str, dict[str, Entry]] = {}
         by_key: dict[str, dict[str, Entry]] = {}
-        by_core: dict[str, dict[str, Entry]] = {}
+        by_core: dict[str, dict[str, dict[str, Entry]]] = {"quantity": {}, "identifier": {}}
         fuzzy: dict[str, dict[str, Entry]] = {}
         by_verbatim: dict[str, dict[str, Entry]] = {}
         contained_latin: dict[str, list[tuple[frozenset[str], Entry]]] = {}
         contained_cjk: list[tuple[str, Entry]] = []
-        self.quantity_concepts = frozenset(
-            c.id for c in vocabulary.concepts.values() if c.value_type == "quantity"
+        self.typed: Mapping[str, frozenset[str]] = MappingProxyType(
+            {
+                kind: frozenset(c.id for c in vocabulary.concepts.values() if c.value_type == kind)
+                for kind in CORE_KINDS
+            }
         )
         for concept in vocabulary.concepts.values():
             for label in concept.labels:
@@ -67,12 +91,13 @@ class LabelIndex:
                 _add(by_compact, compact(label.text), Entry(cid, label, COMPACT_SCORE[kind]))
                 key = normalise_key(label.text)
                 _add(by_key, key, Entry(cid, label, KEY_SCORE[kind]))
-                if cid in self.quantity_concepts and kind != "status":
-                    core = quantity_core(key)
-                    if core is not None:
-                        _add(by_core, core[0], Entry(cid, label, KEY_SCORE[kind]))
+                if kind != "status":
+                    for core_kind, reader in _CORE_READERS:
+                        core = reader(key) if cid in self.typed[core_kind] else None
+                        if core is not None:
+                            _add(by_core[core_kind], core[0], Entry(cid, label, KEY_SCORE[kind]))
                 weight = FUZZY_WEIGHT.get(kind)
-                if weight is not None and (kind != "hidden" or " " in key):
+                if weight is not None and _fuzzy_worthy(kind, key):
                     _add(fuzzy, sorted_tokens(key), Entry(cid, label, weight))
                     words = key.split()
                     if is_cjk(key) and len(words) == 1 and len(key) >= 2:
@@ -91,7 +116,7 @@ class LabelIndex:
         self.longest_cjk_label = max((len(k) for k in cjk_table), default=0)
         self.by_compact: Mapping[str, Mapping[str, Entry]] = MappingProxyType(by_compact)
         self.by_key: Mapping[str, Mapping[str, Entry]] = MappingProxyType(by_key)
-        self.by_core: Mapping[str, Mapping[str, Entry]] = MappingProxyType(by_core)
+        self.by_core: Mapping[str, Mapping[str, Mapping[str, Entry]]] = MappingProxyType(by_core)
         self.fuzzy_entries: Mapping[str, Mapping[str, Entry]] = MappingProxyType(fuzzy)
         self.latin_choices: tuple[str, ...] = tuple(sorted(k for k in fuzzy if not is_cjk(k)))
         self.cjk_choices: tuple[str, ...] = tuple(sorted(k for k in fuzzy if is_cjk(k)))

@@ -233,13 +233,13 @@ class Matcher:
                     why = ("", entry.label, " matches exactly", variant.compact_steps)
                     _offer(found, entry.concept, entry.score - variant.penalty, why)
             for entry in index.by_key.get(variant.key, {}).values():
-                if variant.core and entry.concept not in index.quantity_concepts:
+                if variant.core and entry.concept not in index.typed[variant.core]:
                     continue
                 why = ("", entry.label, "", variant.steps)
                 _offer(found, entry.concept, entry.score - variant.penalty, why)
             if variant.core:
-                for entry in index.by_core.get(variant.key, {}).values():
-                    why = ("", entry.label, " without its quantity word", variant.steps)
+                for entry in index.by_core[variant.core].get(variant.key, {}).values():
+                    why = ("", entry.label, f" without its {variant.core} word", variant.steps)
                     _offer(found, entry.concept, entry.score * 0.95 - variant.penalty, why)
         best = max((c.score for c in found.values()), default=0.0)
         for variant in analysis.variants:

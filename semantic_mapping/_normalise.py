@@ -21,6 +21,7 @@ __all__ = [
     "analyse",
     "compact",
     "expand_abbreviations",
+    "identifier_core",
     "is_cjk",
     "nfkc",
     "normalise_key",
@@ -72,6 +73,9 @@ ABBREVIATIONS: Final = {
 #: Words that only say "this is a quantity"; removing them leaves the quantity's kind.
 QUANTITY_WORDS: Final = frozenset({"quantity", "count", "units", "pcs", "stock", "level"})
 QUANTITY_SUFFIXES_ZH: Final = ("数量", "库存", "数", "量")
+#: Words that only say "this is an identifier"; removing them leaves what is identified.
+IDENTIFIER_WORDS: Final = frozenset({"id", "code", "number", "key", "ref"})
+IDENTIFIER_SUFFIXES_ZH: Final = ("编码", "编号", "代码", "号码", "号", "码")
 
 _CJK_RE: Final = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORD_RE: Final = re.compile(
@@ -166,6 +170,20 @@ def quantity_core(key: str) -> tuple[str, str] | None:
     return None
 
 
+def identifier_core(key: str) -> tuple[str, str] | None:
+    """Remove the words that only say 'identifier': 'sku id' → 'sku', '仓库编码' → '仓库'."""
+    words = key.split()
+    if len(words) >= 2 and words[-1] in IDENTIFIER_WORDS and words[-2] not in IDENTIFIER_WORDS:
+        return " ".join(words[:-1]), words[-1]
+    if words and is_cjk(words[-1]):
+        last = words[-1]
+        for suffix in IDENTIFIER_SUFFIXES_ZH:
+            rest = last[: -len(suffix)]
+            if last.endswith(suffix) and rest and rest not in IDENTIFIER_SUFFIXES_ZH:
+                return " ".join([*words[:-1], rest]), suffix
+    return None
+
+
 def compact(text: str) -> str:
     """Letters, digits and CJK only, lower case: the key for exact matches of codes."""
     return "".join(ch for ch in nfkc(text).lower() if ch.isalnum())
@@ -188,7 +206,7 @@ class Variant:
     steps: tuple[str, ...]
     compact_steps: tuple[str, ...]  # the steps an exact match of `compact` depends on
     penalty: float
-    core: bool  # True: quantity words were removed; only quantity concepts may match
+    core: str | None  # "quantity" / "identifier": words removed; only such concepts may match
 
 
 @dataclass(frozen=True)
@@ -242,19 +260,20 @@ def _add_readings(out: list[Variant], text: str, steps: tuple[str, ...], penalty
         more.append("split into words")
     more.extend(f"expanded '{a}' → '{b}'" for a, b in expanded)
     out.append(
-        Variant(key, compact(text), text.strip().lower(), tuple(more), steps, penalty, core=False)
+        Variant(key, compact(text), text.strip().lower(), tuple(more), steps, penalty, core=None)
     )
-    core = quantity_core(key)
-    if core is not None:
-        core_key, removed = core
-        out.append(
-            Variant(
-                core_key,
-                compact(core_key),
-                core_key,
-                (*more, f"removed quantity word '{removed}'"),
-                steps,
-                penalty + 0.05,
-                core=True,
+    for kind, reader in (("quantity", quantity_core), ("identifier", identifier_core)):
+        core = reader(key)
+        if core is not None:
+            core_key, removed = core
+            out.append(
+                Variant(
+                    core_key,
+                    compact(core_key),
+                    core_key,
+                    (*more, f"removed {kind} word '{removed}'"),
+                    steps,
+                    penalty + 0.05,
+                    core=kind,
+                )
             )
-        )
