@@ -1,0 +1,267 @@
+"""Peer views and the inbox: ``GET /v1/peers/{id}/status``, ``POST /v1/peers/inbox``.
+
+The router's lifespan runs the node's peer loop (:class:`node.outbox.PeerWorker`)
+in a background thread every ``app.state.peer_interval_s`` seconds (default 5; 0
+turns it off, e.g. in tests that drive rounds themselves) and exports the number
+of split-view evidence records as a Prometheus gauge.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+import time
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, FastAPI, Path, Request
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Engine, func, select
+
+from ledger import ALG_COSIGNATURE_V1, LedgerError, NoteVerifier, open_note
+from node.api.deps import CurrentPeer, require_role
+from node.api.node_log import NodeLog
+from node.api.problems import ProblemError, problem_responses
+from node.api.services import Services
+from node.auth.principal import Principal
+from node.auth.roles import Role
+from node.outbox import Deliverer, InboxError, PeerWorker, receive
+from node.outbox._tables import inbox, outbox
+from node.peers.registry import PeerRegistry
+from node.witness import count_evidence, evidence_for, get_view
+from node.witness._tables import peer_witness_keys
+
+__all__ = ["DEFAULT_INTERVAL_S", "router"]
+
+DEFAULT_INTERVAL_S = 5.0
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+class _EvidenceCollector(Collector):
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def collect(self) -> Iterable[Metric]:
+        gauge = GaugeMetricFamily(
+            "scnode_split_view_evidence",
+            "Pairs of inconsistent signed checkpoints kept as evidence, per log origin",
+            labels=["origin"],
+        )
+        with self.engine.connect() as conn:
+            for origin, n in sorted(count_evidence(conn).items()):
+                gauge.add_metric([origin], n)
+        yield gauge
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    services: Services = app.state.services
+    node_log: NodeLog = app.state.node_log
+    deliverer = Deliverer(
+        services.engine, lambda: node_log.keys().active, rng=random.SystemRandom()
+    )
+    interval = float(getattr(app.state, "peer_interval_s", DEFAULT_INTERVAL_S))
+    worker = PeerWorker(services.engine, node_log, deliverer, interval_s=interval)
+    app.state.peer_worker = worker
+    collector = _EvidenceCollector(services.engine)
+    services.metrics.registry.register(collector)
+    worker.start()
+    try:
+        yield
+    finally:
+        worker.stop()
+        services.metrics.registry.unregister(collector)
+
+
+router = APIRouter(prefix="/v1/peers", tags=["peers"], lifespan=_lifespan)
+Reader = Annotated[Principal, Depends(require_role(Role.ADMIN, Role.OPERATOR, Role.AUDITOR))]
+PeerId = Annotated[str, Path(pattern=r"^[0-9a-f]{16}$", description="Peer id")]
+
+
+class InboxMessage(BaseModel):
+    model_config = _FROZEN
+    seq: int = Field(ge=1, le=2**62, description="The sender's per-peer message number")
+    idempotency_key: str = Field(pattern=r"^[0-9a-f]{32,64}$")
+    kind: Literal["entry", "checkpoint"]
+    payload: dict[str, Any]
+
+
+class InboxReceipt(BaseModel):
+    model_config = _FROZEN
+    seq: int
+    duplicate: bool = Field(description="True if this message had been received before")
+
+
+class VerifiedCheckpoint(BaseModel):
+    model_config = _FROZEN
+    size: int
+    root: str = Field(description="base64 RFC 9162 root hash")
+    note: str = Field(description="The signed checkpoint as verified (C2SP signed note)")
+    verified_ms: int
+    source: str = Field(description="witness, sync, gossip or inbox")
+    witnesses: int = Field(description="Valid cosignatures by witness keys this node knows")
+
+
+class PeerLag(BaseModel):
+    model_config = _FROZEN
+    claimed_size: int = Field(description="Largest size the peer's log has shown this node")
+    verified_size: int
+    entries_behind: int = Field(description="claimed_size - verified_size")
+    entries_received: int = Field(description="Entries delivered to this node's inbox")
+    age_s: float | None = Field(description="Seconds since the checkpoint was verified")
+
+
+class EvidencePublic(BaseModel):
+    model_config = _FROZEN
+    id: int
+    kind: str = Field(description="same-size-different-root or inconsistent")
+    note_a: str
+    note_b: str
+    proof: list[str] | None = Field(description="base64 hashes of the proof that failed")
+    source: str
+    detected_ms: int
+
+
+class OutboxState(BaseModel):
+    model_config = _FROZEN
+    pending: int
+    delivered: int
+    next_attempt_ms: int | None
+    last_error: str | None
+
+
+class PeerStatus(BaseModel):
+    model_config = _FROZEN
+    peer_id: str
+    origin: str
+    url: str
+    status: str
+    checkpoint: VerifiedCheckpoint | None
+    lag: PeerLag | None
+    split_view: list[EvidencePublic]
+    outbox: OutboxState
+    zk_facts: list[dict[str, Any]] = Field(
+        description="Zero-knowledge-verified facts the peer published (filled once published)"
+    )
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _witness_keys(request: Request, engine: Engine) -> list[NoteVerifier]:
+    with engine.connect() as conn:
+        keys = [
+            NoteVerifier.from_vkey(v)
+            for (v,) in conn.execute(select(peer_witness_keys.c.witness_vkey))
+        ]
+    own = getattr(request.app.state, "witness", None)
+    if own is not None:
+        keys.append(own.signer.verifier())
+    return keys
+
+
+def _count_witnesses(note: str, keys: list[NoteVerifier]) -> int:
+    try:
+        _, verified = open_note(note, keys)
+    except LedgerError:
+        return 0
+    return sum(1 for v in verified if v.verifier.alg == ALG_COSIGNATURE_V1)
+
+
+@router.get(
+    "/{peer_id}/status", response_model=PeerStatus, responses=problem_responses(401, 403, 404, 422)
+)
+def status(peer_id: PeerId, request: Request, _who: Reader) -> PeerStatus:
+    """A peer's latest verified checkpoint, witness count, lag and split-view evidence."""
+    services: Services = request.app.state.services
+    engine = services.engine
+    now_ms = time.time_ns() // 1_000_000
+    with engine.connect() as conn:
+        peer = PeerRegistry(conn).get(peer_id)
+        origin = peer.key.name
+        view = get_view(conn, origin)
+        records = evidence_for(conn, origin)
+        received = conn.execute(
+            select(func.count()).where(inbox.c.peer_id == peer_id, inbox.c.kind == "entry")
+        ).scalar_one()
+        queued = conn.execute(
+            select(outbox.c.delivered_ms, outbox.c.next_attempt_ms, outbox.c.last_error)
+            .where(outbox.c.peer_id == peer_id)
+            .order_by(outbox.c.seq)
+        ).all()
+    waiting = [q for q in queued if q[0] is None]
+    checkpoint = lag = None
+    if view is not None:
+        checkpoint = VerifiedCheckpoint(
+            size=view.size,
+            root=_b64(view.root),
+            note=view.note,
+            verified_ms=view.verified_ms,
+            source=view.source,
+            witnesses=_count_witnesses(view.note, _witness_keys(request, engine)),
+        )
+        lag = PeerLag(
+            claimed_size=view.claimed_size,
+            verified_size=view.size,
+            entries_behind=max(0, view.claimed_size - view.size),
+            entries_received=int(received),
+            age_s=max(0.0, (now_ms - view.verified_ms) / 1000),
+        )
+    return PeerStatus(
+        peer_id=peer.id,
+        origin=origin,
+        url=peer.url,
+        status=peer.status,
+        checkpoint=checkpoint,
+        lag=lag,
+        split_view=[
+            EvidencePublic(
+                id=r.id,
+                kind=r.kind,
+                note_a=r.note_a,
+                note_b=r.note_b,
+                proof=None if r.proof is None else [_b64(h) for h in r.proof],
+                source=r.source,
+                detected_ms=r.detected_ms,
+            )
+            for r in records
+        ],
+        outbox=OutboxState(
+            pending=len(waiting),
+            delivered=len(queued) - len(waiting),
+            next_attempt_ms=int(waiting[0][1]) if waiting else None,
+            last_error=waiting[0][2] if waiting else None,
+        ),
+        zk_facts=[],
+    )
+
+
+@router.post(
+    "/inbox", response_model=InboxReceipt, responses=problem_responses(400, 401, 403, 409, 422)
+)
+def inbox_(message: InboxMessage, request: Request, sender: CurrentPeer) -> InboxReceipt:
+    """A message from a peer's outbox (signed request): stored once, in order."""
+    services: Services = request.app.state.services
+    with services.engine.connect() as conn:
+        peer = PeerRegistry(conn).get(sender.id)
+    try:
+        got = receive(
+            services.engine,
+            peer,
+            seq=message.seq,
+            idempotency_key=message.idempotency_key,
+            kind=message.kind,
+            payload=message.payload,
+            now_ms=time.time_ns() // 1_000_000,
+        )
+    except InboxError as exc:
+        slug = "inbox-order" if exc.status == 409 else "inbox-content"
+        problem = ProblemError(exc.status, slug, str(exc))
+        if exc.expected_seq is not None:
+            problem.headers["X-Expected-Seq"] = str(exc.expected_seq)
+        raise problem from None
+    return InboxReceipt(seq=got.seq, duplicate=got.duplicate)
