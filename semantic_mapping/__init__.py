@@ -22,8 +22,9 @@ from semantic_mapping._errors import (
     VocabularyError,
 )
 from semantic_mapping._extension import add_label, extension_from_turtle, new_extension
+from semantic_mapping._fields import Alternative, MatchResult, SourceField
 from semantic_mapping._header import parse_csv_header, read_csv_records
-from semantic_mapping._matcher import THRESHOLD, Alternative, Matcher, MatchResult, SourceField
+from semantic_mapping._matcher import THRESHOLD, Matcher
 from semantic_mapping._profile import (
     FieldMapping,
     MappingProfile,
