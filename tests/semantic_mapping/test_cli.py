@@ -204,3 +204,38 @@ def test_bench_mapping_json(tmp_path: Path) -> None:
     assert figures["distinct_names"] == figures["fields"]
     assert figures["fields_per_s"] > 0
     assert figures["fields_per_cpu_s"] > 0
+
+
+def test_apply_json_array_export(tmp_path: Path) -> None:
+    code, _ = run(
+        tmp_path, "map", "approve", "--source", "shop", "--by", "a",
+        "sku=sku", "available=available", "updated_at=timestamp",
+    )  # fmt: skip
+    assert code == 0
+    export = tmp_path / "export.json"
+    export.write_text(
+        json.dumps(
+            [
+                {"sku": "A", "available": 3, "updated_at": "2026-11-20T08:00:00Z", "tags": "x"},
+                {"sku": "B", "available": "4.50", "updated_at": "2026-11-20T09:00:00+08:00"},
+            ]
+        ),
+        encoding="utf-8",
+    )
+    code, out = run(tmp_path, "map", "apply", "--profile", "shop", "--json", str(export))
+    assert code == 0, out
+    first, second = json.loads(out)["records"]
+    assert first["quantities"] == {"available": "3"}
+    assert first["unmapped"] == ["tags"]
+    assert second["quantities"] == {"available": "4.5"}
+    assert second["as_of"] == "2026-11-20T09:00:00+08:00"
+    code, out = run(tmp_path, "map", "apply", "--profile", "shop", str(export))
+    assert code == 0
+    assert "2 canonical records" in out
+
+
+def test_help_lists_the_commands(tmp_path: Path) -> None:
+    code, out = run(tmp_path, "map", "--help")
+    assert code == 0
+    for command in ("apply", "approve", "profile", "profiles"):
+        assert command in out
