@@ -7,6 +7,8 @@ from decimal import Decimal
 from functools import cache
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rdflib import Graph, URIRef
 from rdflib.namespace import PROV, SKOS
 
@@ -195,3 +197,25 @@ def test_time_zone_offsets_survive() -> None:
     again = profile_from_turtle(profile_to_turtle(profile))
     assert again.fields[0].approved_at == later
     assert again.fields[0].approved_at.utcoffset() == timedelta(hours=8)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_mutated_profiles_parse_or_raise_the_domain_error(data: st.DataObject) -> None:
+    text = profile_to_turtle(sample_profile())
+    start = data.draw(st.integers(0, len(text) - 1))
+    length = data.draw(st.integers(0, 40))
+    insert = data.draw(st.text(max_size=10))
+    mutated = text[:start] + insert + text[start + length :]
+    try:
+        profile = profile_from_turtle(mutated)
+    except ProfileError:
+        return
+    assert isinstance(profile, MappingProfile)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=200))
+def test_arbitrary_text_is_not_a_profile(text: str) -> None:
+    with pytest.raises(ProfileError):
+        profile_from_turtle(text)
