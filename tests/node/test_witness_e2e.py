@@ -48,12 +48,12 @@ def test_publish_push_witness(trio: list[Node]) -> None:
     assert opened.checkpoint.root == alpha.store.root(5)
     # the cosignatures also travel in evidence bundles
     bundle = alpha.get("/v1/ledger/bundle").content
-    report = verify_bundle(
+    verified = verify_bundle(
         bundle, vkeys=[alpha.vkey], witnesses=[w.vkey for w in witnesses], quorum=2
     )
-    assert report.ok
-    assert report.quorum == 2
-    assert len(report.entries) == 5
+    assert verified.ok
+    assert verified.quorum == 2
+    assert len(verified.entries) == 5
 
     # the witnesses keep alpha's checkpoint as their verified view
     status = beta.get(f"/v1/peers/{_peer_id(beta, alpha)}/status").json()
