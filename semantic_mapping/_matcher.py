@@ -132,12 +132,9 @@ class Matcher:
         if name_best is None or desc_best is None:
             return
         broad, broad_cand = name_best
-        narrow = desc_best[0]
-        if desc_best[
-            1
-        ].score * DESCRIPTION_WEIGHT >= self.threshold and narrow in self.vocabulary.descendants(
-            broad
-        ):
+        narrow, narrow_cand = desc_best
+        described_enough = narrow_cand.score * DESCRIPTION_WEIGHT >= self.threshold
+        if described_enough and narrow in self.vocabulary.descendants(broad):
             target = found[narrow]
             target.score = max(target.score, broad_cand.score)
             target.notes.append(f"description narrows '{broad}' ({broad_cand.reason})")
