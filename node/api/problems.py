@@ -259,10 +259,11 @@ _DESCRIPTIONS = {
 
 
 def install_problem_openapi(app: FastAPI) -> None:
-    """Make error responses in the OpenAPI document ``application/problem+json`` only.
+    """Document problem responses as ``application/problem+json``.
 
-    FastAPI documents a response ``model`` under ``application/json``; the problem
-    responses are sent as ``application/problem+json``, so the schema is moved there.
+    FastAPI documents a response ``model`` under the route's media type; problem
+    responses are sent as ``application/problem+json``, so the Problem schema is
+    moved there. Other media types a route declares for an error status stay.
     """
 
     def openapi() -> dict[str, Any]:
@@ -280,10 +281,14 @@ def install_problem_openapi(app: FastAPI) -> None:
         for item in spec.get("paths", {}).values():
             for operation in item.values():
                 for code, response in operation.get("responses", {}).items():
+                    if code[:1] not in ("4", "5"):
+                        continue
                     content = response.get("content", {})
-                    if code[:1] in ("4", "5") and "application/json" in content:
-                        schema = content.pop("application/json").get("schema", {})
-                        content[PROBLEM_MEDIA_TYPE] = {"schema": schema}
+                    for media_type in list(content):
+                        schema = content[media_type].get("schema", {})
+                        if schema.get("$ref", "").endswith("/Problem"):
+                            del content[media_type]
+                            content[PROBLEM_MEDIA_TYPE] = {"schema": schema}
         app.openapi_schema = spec
         return spec
 

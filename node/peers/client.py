@@ -7,6 +7,8 @@ one peer's base URL with that auth and conservative timeouts.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import secrets
 import time
 from collections.abc import Callable, Generator
@@ -16,9 +18,9 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from node.auth.signatures import sign_request
-from node.auth.vkey import key_id_for
+from node.auth.vkey import ALG_ED25519, key_id_for
 
-__all__ = ["PeerClient", "SignatureAuth", "keyid_of"]
+__all__ = ["PeerClient", "SignatureAuth", "keyid_of", "private_key_from_skey"]
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 NONCE_BYTES = 18  # 24 URL-safe characters
@@ -28,6 +30,21 @@ def keyid_of(name: str, key: Ed25519PrivateKey) -> str:
     """The ``keyid`` (``name+keyidhex``) under which peers know ``key``."""
     raw = key.public_key().public_bytes_raw()
     return f"{name}+{key_id_for(name, raw).hex()}"
+
+
+def private_key_from_skey(skey: str) -> tuple[str, Ed25519PrivateKey]:
+    """The key name and Ed25519 key of a C2SP signed-note private key
+    (``PRIVATE+KEY+<name>+<key id>+<base64 of 0x01 || seed>``, as ``scnode init`` stores it)."""
+    parts = skey.strip().split("+", 4)
+    if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
+        raise ValueError("not a C2SP private key")
+    try:
+        raw = base64.b64decode(parts[4], validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("C2SP private key is not valid base64") from None
+    if len(raw) != 33 or raw[0] != ALG_ED25519:
+        raise ValueError("C2SP private key is not an Ed25519 key")
+    return parts[2], Ed25519PrivateKey.from_private_bytes(raw[1:])
 
 
 class SignatureAuth(httpx.Auth):

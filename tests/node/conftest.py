@@ -11,16 +11,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from node.app import create_app, make_engine
+from node.app import create_app, make_engine, upgrade_database
 from node.auth.roles import Role
 from node.auth.tokens import create_token
 from node.settings import Settings
-from tests.node.helpers import keyid_hex, prepare_schema, vkey_of
+from tests.node.helpers import keyid_hex, vkey_of
 
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    prepare_schema(database_url)
+    upgrade_database(database_url)  # the real migrations, as `scnode serve` runs them
     return Settings(
         home=tmp_path / "home",
         database_url=database_url,

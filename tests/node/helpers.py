@@ -8,20 +8,6 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from node.app import make_engine
-from node.auth.tables import metadata as auth_metadata
-from node.peers.tables import metadata as peers_metadata
-
-
-def prepare_schema(url: str) -> None:
-    """Create the service's tables on a fresh database."""
-    engine = make_engine(url)
-    try:
-        auth_metadata.create_all(engine)
-        peers_metadata.create_all(engine)
-    finally:
-        engine.dispose()
-
 
 def keyid_hex(name: str, key: Ed25519PrivateKey) -> str:
     """C2SP signed-note key id, derived here from the spec, not from node.auth."""

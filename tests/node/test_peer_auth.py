@@ -12,10 +12,13 @@ from fastapi.testclient import TestClient
 
 from node.app import make_engine
 from node.auth.roles import Role
-from node.peers.client import SignatureAuth, keyid_of
+from node.peers.client import SignatureAuth, keyid_of, private_key_from_skey
 from node.peers.registry import PeerRegistry
 from node.settings import Settings
 from tests.node.conftest import PeerIdentity
+
+# HTTP behaviour that no database backend changes: SQLite only, to keep the suite fast.
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 HELLO = "/v1/peers/hello"
 
@@ -67,6 +70,7 @@ def test_unsigned_request_is_refused(
     _refused(client.post(HELLO, json={}), 401, "not signed")
 
 
+@SQLITE_ONLY
 def test_token_is_not_a_peer_signature(client: TestClient, tokens: object) -> None:
     from tests.node.conftest import Tokens
 
@@ -111,6 +115,7 @@ def test_wrong_body_is_refused(
     _refused(client.send(tampered), 401, "Content-Digest does not match")
 
 
+@SQLITE_ONLY
 def test_wrong_target_is_refused(
     client: TestClient, settings: Settings, peer_identity: PeerIdentity
 ) -> None:
@@ -121,6 +126,7 @@ def test_wrong_target_is_refused(
     _refused(client.send(moved), 401, "does not verify")
 
 
+@SQLITE_ONLY
 @pytest.mark.parametrize(("offset", "needle"), [(-301, "expired"), (301, "future")])
 def test_stale_or_future_signature_is_refused(
     client: TestClient, settings: Settings, peer_identity: PeerIdentity, offset: int, needle: str
@@ -142,6 +148,7 @@ def test_removed_peer_is_forbidden(
     _refused(client.post(HELLO, auth=_auth(peer_identity)), 403, "removed")
 
 
+@SQLITE_ONLY
 def test_peer_cannot_use_admin_routes(
     client: TestClient, settings: Settings, peer_identity: PeerIdentity
 ) -> None:
@@ -157,3 +164,21 @@ def test_distinct_nonces_are_all_accepted(
     counter = itertools.count()
     auth = _auth(peer_identity, nonce=lambda: f"nonce-{next(counter):018d}")
     assert [client.post(HELLO, auth=auth).status_code for _ in range(5)] == [200] * 5
+
+
+def test_node_key_from_ledger_signs_requests(client: TestClient, settings: Settings) -> None:
+    from ledger import NoteSigner
+
+    signer = NoteSigner.generate("beta.example/node")
+    engine = make_engine(settings.database_url)
+    with engine.begin() as conn:
+        PeerRegistry(conn).add(url="https://beta.example", vkey=signer.vkey, role=Role.PARTNER)
+    engine.dispose()
+    name, key = private_key_from_skey(signer.skey())
+    assert keyid_of(name, key) == "+".join(signer.vkey.split("+", 2)[:2])
+    r = client.post(HELLO, json={}, auth=SignatureAuth(key, keyid_of(name, key)))
+    assert r.status_code == 200, r.text
+    assert r.json()["peer_name"] == "beta.example/node"
+    for bad in ("PRIVATE+KEY+x", "PUBLIC+KEY+a+b+c", "PRIVATE+KEY+a+00000000+!!!"):
+        with pytest.raises(ValueError, match="C2SP private key"):
+            private_key_from_skey(bad)

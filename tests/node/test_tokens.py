@@ -16,6 +16,9 @@ from node.auth.tokens import authenticate_token, create_token, list_tokens, revo
 from node.settings import Settings
 from tests.node.conftest import Tokens
 
+# HTTP behaviour that no database backend changes: SQLite only, to keep the suite fast.
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
 
 def test_token_is_random_and_stored_only_as_sha256(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
@@ -38,6 +41,7 @@ def test_token_is_random_and_stored_only_as_sha256(settings: Settings) -> None:
     )
 
 
+@SQLITE_ONLY
 @pytest.mark.parametrize(
     "mutate",
     [
@@ -73,6 +77,7 @@ def test_revoked_token_is_refused_and_listed(settings: Settings) -> None:
     engine.dispose()
 
 
+@SQLITE_ONLY
 def test_api_requires_a_token(client: TestClient) -> None:
     r = client.get("/v1/tokens")
     assert r.status_code == 401
@@ -83,6 +88,7 @@ def test_api_requires_a_token(client: TestClient) -> None:
     assert r.status_code == 401
 
 
+@SQLITE_ONLY
 @pytest.mark.parametrize("role", [Role.OPERATOR, Role.PARTNER, Role.AUDITOR, Role.BANK])
 def test_only_admin_manages_tokens(client: TestClient, tokens: Tokens, role: Role) -> None:
     r = client.get("/v1/tokens", headers=tokens.header(role))
