@@ -77,11 +77,14 @@ class MetricBucket:
 
     # -- additive parts -------------------------------------------------------
 
-    def add_counts(self, other: MetricBucket, sign: int = 1) -> None:
-        """``self += sign * other`` for the additive parts only."""
+    def add_counts(
+        self, other: MetricBucket, sign: int = 1, *, keys: list[int] | None = None
+    ) -> None:
+        """``self += sign * other`` for the additive parts only (``keys``: see
+        :func:`governance._histogram.add_bins`)."""
         for name in _COUNTERS:
             setattr(self, name, getattr(self, name) + sign * getattr(other, name))
-        add_bins(self.latency_bins, other.latency_bins, sign)
+        add_bins(self.latency_bins, other.latency_bins, sign, keys)
         for key, n in other.missing.items():
             total = self.missing.get(key, 0) + sign * n
             if total:

@@ -15,7 +15,7 @@ histograms add and subtract exactly: window totals are kept incrementally.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, insort
 from collections.abc import Mapping, Sequence
 from itertools import accumulate
 from typing import Final
@@ -61,17 +61,20 @@ def quantiles(
     *,
     low: int,
     high: int,
+    keys: Sequence[int] | None = None,
 ) -> tuple[int | None, ...]:
     """Nearest-rank quantiles ``num/den`` of the values counted in ``bins``.
 
     The rank is ``ceil(count * num / den)`` (at least 1), in exact integer
     arithmetic. ``low`` / ``high`` are the exact minimum and maximum, used to
     clamp the bin's midpoint. ``None`` each when there are no values. One sort
-    and one cumulative pass serve all the fractions.
+    (skipped when the caller keeps ``keys``, the sorted bins) and one cumulative
+    pass serve all the fractions.
     """
     if count <= 0:
         return tuple(None for _ in fractions)
-    keys = sorted(bins)
+    if keys is None:
+        keys = sorted(bins)
     cumulative = list(accumulate(map(bins.__getitem__, keys)))
     out: list[int | None] = []
     for num, den in fractions:
@@ -92,11 +95,21 @@ def quantile(
     return quantiles(bins, count, [(num, den)], low=low, high=high)[0]
 
 
-def add_bins(into: dict[int, int], other: Mapping[int, int], sign: int = 1) -> None:
-    """``into += sign * other``, dropping bins that reach zero."""
+def add_bins(
+    into: dict[int, int], other: Mapping[int, int], sign: int = 1, keys: list[int] | None = None
+) -> None:
+    """``into += sign * other``, dropping bins that reach zero.
+
+    ``keys``, if given, is the sorted list of ``into``'s bins, kept in step.
+    """
     for index, n in other.items():
-        total = into.get(index, 0) + sign * n
+        before = into.get(index, 0)
+        total = before + sign * n
         if total:
             into[index] = total
+            if keys is not None and not before:
+                insort(keys, index)
         else:
-            into.pop(index, None)
+            del into[index]
+            if keys is not None:
+                del keys[bisect_left(keys, index)]

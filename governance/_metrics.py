@@ -9,6 +9,7 @@ instead of merging buckets. See :mod:`governance._windows` for the windows and
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any, Final
 
 from governance._bucket import MetricBucket, fold_extremes
@@ -29,23 +30,43 @@ _R = Reader(MetricsStateError)
 class _Tier:
     """The live buckets of one level and their running total."""
 
-    __slots__ = ("buckets", "cutoff", "extremes", "level", "total")
+    __slots__ = ("buckets", "cached", "cutoff", "extremes", "keys", "level", "total")
 
     def __init__(self, level: Level) -> None:
         self.level = level
         self.buckets: dict[int, MetricBucket] = {}
         self.total = MetricBucket(start=0)  # additive parts, kept by add / subtract
+        self.keys: list[int] = []  # the total's histogram bins, sorted
         self.extremes = MetricBucket(start=0)  # folded on add, rebuilt on expiry
         self.cutoff = 0
+        self.cached: WindowStats | None = None  # figures until the next change
+
+    def stats(self, partner: str, now: int) -> WindowStats:
+        """The window's figures at ``now``, recomputed only after a change."""
+        cached = self.cached
+        if cached is None:
+            cached = self.cached = stats_of(
+                partner,
+                self.level.window,
+                self.total,
+                start=self.cutoff,
+                end=now,
+                extremes=self.extremes,
+                keys=self.keys,
+            )
+        if cached.end == now:
+            return cached
+        return replace(cached, end=now, lineage=replace(cached.lineage, end=now))
 
     def advance(self, now: int) -> None:
         cutoff = self.level.window_start(now)
         if cutoff <= self.cutoff:
             return
         self.cutoff = cutoff
+        self.cached = None
         expired = [s for s in self.buckets if s < cutoff]
         for start in expired:
-            self.total.add_counts(self.buckets.pop(start), -1)
+            self.total.add_counts(self.buckets.pop(start), -1, keys=self.keys)
         if expired:
             self.extremes = MetricBucket(start=0)
             for bucket in self.buckets.values():
@@ -60,14 +81,16 @@ class _Tier:
             bucket = self.buckets[start] = MetricBucket(start=start)
         bucket.add_counts(delta)
         fold_extremes(bucket, delta)
-        self.total.add_counts(delta)
+        self.total.add_counts(delta, keys=self.keys)
         fold_extremes(self.extremes, delta)
+        self.cached = None
 
     def adopt(self, bucket: MetricBucket) -> None:
         """Take a stored bucket back (see :meth:`PartnerMetrics.from_dict`)."""
         self.buckets[bucket.start] = bucket
-        self.total.add_counts(bucket)
+        self.total.add_counts(bucket, keys=self.keys)
         fold_extremes(self.extremes, bucket)
+        self.cached = None
 
 
 class PartnerMetrics:
@@ -171,15 +194,7 @@ class PartnerMetrics:
         """Figures of one window (``hour``, ``day``, ``30d``) at ``now``."""
         level = level_for(name)
         now = self._advance(now)
-        tier = self._tiers[LEVELS.index(level)]
-        return stats_of(
-            self.partner,
-            level.window,
-            tier.total,
-            start=tier.cutoff,
-            end=now,
-            extremes=tier.extremes,
-        )
+        return self._tiers[LEVELS.index(level)].stats(self.partner, now)
 
     def series(self, bucket: str, *, now: int) -> tuple[WindowStats, ...]:
         """One :class:`WindowStats` per bucket of a level, oldest first, gaps included."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -64,13 +64,14 @@ def stats_of(
     start: int,
     end: int,
     extremes: MetricBucket | None = None,
+    keys: Sequence[int] | None = None,
 ) -> WindowStats:
     """Figures from a summary: counts from ``b``, extremes and sets from ``extremes``
     (default: ``b`` itself)."""
     x = b if extremes is None else extremes
     low, high = x.latency_min or 0, x.latency_max or 0
     n = b.latency_count
-    p50, p95 = quantiles(b.latency_bins, n, ((50, 100), (95, 100)), low=low, high=high)
+    p50, p95 = quantiles(b.latency_bins, n, ((50, 100), (95, 100)), low=low, high=high, keys=keys)
     return WindowStats(
         partner=partner,
         window=window,

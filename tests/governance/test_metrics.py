@@ -313,3 +313,5 @@ def test_windows_match_brute_force(obs: list[tuple[int, int, bool]], query: int)
     restored = PartnerMetrics.from_dict(json.loads(json.dumps(m.to_dict())))
     for name in ("hour", "day", "30d"):
         assert restored.window(name, now=now) == m.window(name, now=now)
+    for tier in (*m._tiers, *restored._tiers):  # the sorted bin index stays in step
+        assert tier.keys == sorted(tier.total.latency_bins)
