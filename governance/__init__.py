@@ -43,6 +43,7 @@ from governance._metrics import PartnerMetrics
 from governance._openings import CLEARABLE_TYPES, cleared_cases, open_case, plan_openings
 from governance._partner import PartnerProfile
 from governance._ruleset import (
+    BAND_NAMES,
     DEFAULT_RESPONSE_MS,
     Band,
     DocumentRule,
@@ -86,6 +87,7 @@ from governance._window_stats import WindowStats
 from governance._windows import WINDOWS
 
 __all__ = [
+    "BAND_NAMES",
     "BUCKETS",
     "CASE_FORMAT",
     "CLEARABLE_TYPES",
