@@ -9,17 +9,27 @@ plans name, in one query.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, insert, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    Table,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ledger import (
     GENESIS_PREV,
     HASH_SIZE,
+    KEY_ROTATE_KIND,
     Checkpoint,
     CompactRange,
     Entry,
@@ -30,6 +40,7 @@ from ledger import (
     StorageError,
     consistency_plan,
     inclusion_plan,
+    leaf_hash,
     root_from_nodes,
     root_node_ids,
     sign_checkpoint,
@@ -48,6 +59,10 @@ __all__ = ["LedgerStore"]
 
 # rows per statement when deleting payloads or reading ranges
 _CHUNK = 500
+# driver parameter styles the hand-written SQL supports (sqlite3: qmark; psycopg: %s)
+_PARAMSTYLES = ("qmark", "format", "pyformat")
+# rows per multi-row INSERT (SQLite allows 32766 bound values per statement)
+_INSERT_ROWS = 2000
 
 
 def _split_border(border: bytes) -> list[bytes]:
@@ -75,6 +90,8 @@ class LedgerStore:
     """One log (by origin) in a database; see the module docstring."""
 
     def __init__(self, engine: Engine, origin: str, log_id: int) -> None:
+        if engine.dialect.paramstyle not in _PARAMSTYLES:
+            raise StorageError(f"unsupported database driver {engine.dialect.driver!r}")
         self.engine = configure_engine(engine)
         self.origin = origin
         self.log_id = log_id
@@ -145,31 +162,21 @@ class LedgerStore:
         with self._write() as (conn, head):
             size, last = head.size, head.last_leaf_hash
             tree = CompactRange(size, _split_border(head.border))
-            entry_rows: list[dict[str, object]] = []
-            node_rows: list[dict[str, object]] = []
+            entry_rows: list[tuple[object, ...]] = []
+            node_rows: list[tuple[object, ...]] = []
             done: list[Appended] = []
             for offset, item in enumerate(items):
                 seq = size + offset
                 entry = Entry(seq, item.kind, item.body, last, item.timestamp_ms, self.origin)
                 leaf = entry.leaf()
-                last = entry.leaf_hash()
-                entry_rows.append(
-                    {
-                        "log_id": self.log_id,
-                        "seq": seq,
-                        "leaf": leaf,
-                        "leaf_hash": last,
-                        "kind": item.kind,
-                        "timestamp_ms": item.timestamp_ms,
-                    }
+                last = leaf_hash(leaf)
+                entry_rows.append((self.log_id, seq, leaf, last, item.kind, item.timestamp_ms))
+                node_rows.extend(
+                    (self.log_id, level, idx, digest) for (level, idx), digest in tree.append(last)
                 )
-                for (level, idx), digest in tree.append(last):
-                    node_rows.append(
-                        {"log_id": self.log_id, "level": level, "idx": idx, "hash": digest}
-                    )
                 done.append(Appended(seq, last, leaf))
-            conn.execute(insert(entries), entry_rows)
-            conn.execute(insert(nodes), node_rows)
+            _bulk_insert(conn, entries, entry_rows)
+            _bulk_insert(conn, nodes, node_rows)
             moved = conn.execute(
                 update(logs)
                 .where(logs.c.log_id == self.log_id, logs.c.size == size)
@@ -199,13 +206,7 @@ class LedgerStore:
         """Stored entries with ``start <= seq < end``, in order."""
         with self._read() as conn:
             rows = conn.execute(
-                select(
-                    entries.c.seq,
-                    entries.c.leaf,
-                    entries.c.leaf_hash,
-                    entries.c.kind,
-                    entries.c.timestamp_ms,
-                )
+                _entry_select()
                 .where(entries.c.log_id == self.log_id, entries.c.seq >= start, entries.c.seq < end)
                 .order_by(entries.c.seq)
             ).all()
@@ -215,12 +216,11 @@ class LedgerStore:
         """Hashes of ``ids`` in that order, fetched in one query; StorageError if any is missing."""
         if not ids:
             return []
-        rows = conn.execute(
-            select(nodes.c.level, nodes.c.idx, nodes.c.hash).where(
-                nodes.c.log_id == self.log_id,
-                tuple_(nodes.c.level, nodes.c.idx).in_(list(set(ids))),
-            )
-        ).all()
+        wanted = sorted(set(ids))
+        params: list[int] = []
+        for level, idx in wanted:
+            params += (self.log_id, level, idx)
+        rows = conn.exec_driver_sql(_nodes_sql(len(wanted), conn.dialect.paramstyle), tuple(params))
         found = {(r[0], r[1]): r[2] for r in rows}
         missing = [node for node in ids if node not in found]
         if missing:
@@ -279,6 +279,16 @@ class LedgerStore:
             raise StorageError(f"no signed checkpoint of size {size}")
         return _checkpoint_row(row)
 
+    def entries_of_kind(self, kind: str) -> list[StoredEntry]:
+        """Every stored entry of ``kind``, in log order (e.g. the key history)."""
+        with self._read() as conn:
+            rows = conn.execute(
+                _entry_select()
+                .where(entries.c.log_id == self.log_id, entries.c.kind == kind)
+                .order_by(entries.c.seq)
+            ).all()
+        return [StoredEntry(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
     def checkpoints(self) -> list[StoredCheckpoint]:
         with self._read() as conn:
             rows = conn.execute(
@@ -320,7 +330,7 @@ class LedgerStore:
             latest = self._latest_checkpoint(conn)
             if latest is not None and size < latest.size:
                 raise StorageError(
-                    f"refusing to sign size {size}: a checkpoint of size {latest.size} is signed"
+                    f"refusing to sign size {size}: below the signed size {latest.size}"
                 )
             if latest is not None and size == latest.size and root != latest.root:
                 raise StorageError(
@@ -360,9 +370,16 @@ class LedgerStore:
                 raise StorageError(f"no signed checkpoint of size {size}")
             stored = _checkpoint_row(row)
             have = set(stored.cosignatures.splitlines())
-            added = "".join(
-                f"{line}\n" for line in lines if line and "\n" not in line and line not in have
-            )
+            new: list[str] = []
+            for line in lines:
+                if "\n" in line or not line.startswith("\u2014 "):
+                    raise StorageError(
+                        "a cosignature must be one signature line ('\u2014 name sig')"
+                    )
+                if line not in have:
+                    have.add(line)
+                    new.append(f"{line}\n")
+            added = "".join(new)
             if not added:
                 return stored
             conn.execute(
@@ -380,7 +397,8 @@ class LedgerStore:
         """Forget the leaf bytes of these entries (their hashes and proofs remain).
 
         Returns how many payloads were deleted (entries already without payload,
-        or outside the log, are not counted).
+        or outside the log, are not counted). Key-history (``key.rotate``) entries
+        are kept: verifiers need them to learn the log's keys.
         """
         wanted = sorted(set(seqs))
         deleted = 0
@@ -392,6 +410,7 @@ class LedgerStore:
                         entries.c.log_id == self.log_id,
                         entries.c.seq.in_(wanted[i : i + _CHUNK]),
                         entries.c.leaf.is_not(None),
+                        entries.c.kind != KEY_ROTATE_KIND,
                     )
                     .values(leaf=None)
                 ).rowcount
@@ -414,6 +433,43 @@ class LedgerStore:
                 return verify_log(conn, self, verifiers, progress or (lambda _n: None))
 
 
+@functools.lru_cache(maxsize=256)
+def _nodes_sql(count: int, paramstyle: str) -> str:
+    """SELECT of ``count`` nodes by full primary key, as an OR of exact keys.
+
+    Each term is one index lookup on SQLite and PostgreSQL (a row-value IN list,
+    or log_id outside the OR, makes SQLite's planner scan the whole log). Built
+    as driver SQL: constructing the same statement with SQLAlchemy expressions
+    costs more than running it.
+    """
+    mark = "?" if paramstyle == "qmark" else "%s"
+    term = f"(log_id = {mark} AND level = {mark} AND idx = {mark})"
+    where = " OR ".join([term] * count)
+    return f"SELECT level, idx, hash FROM ledger_nodes WHERE {where}"  # noqa: S608  no input in SQL
+
+
+def _bulk_insert(conn: Connection, table: Table, rows: Sequence[tuple[object, ...]]) -> None:
+    """Insert ``rows`` (values in column order) with few multi-row statements.
+
+    One statement per ``_INSERT_ROWS`` rows instead of one per row: far less
+    per-row overhead, and the SQLite writer releases and re-takes the GIL a few
+    times per batch instead of once per row.
+    """
+    style = conn.dialect.paramstyle
+    if style not in ("qmark", "format", "pyformat"):
+        names = [c.name for c in table.columns]
+        conn.execute(insert(table), [dict(zip(names, row, strict=True)) for row in rows])
+        return
+    mark = "?" if style == "qmark" else "%s"
+    columns = ", ".join(c.name for c in table.columns)
+    one = "(" + ", ".join([mark] * len(table.columns)) + ")"
+    for start in range(0, len(rows), _INSERT_ROWS):
+        chunk = rows[start : start + _INSERT_ROWS]
+        values = ", ".join([one] * len(chunk))
+        sql = f"INSERT INTO {table.name} ({columns}) VALUES {values}"  # noqa: S608  schema names; values are bound
+        conn.exec_driver_sql(sql, tuple(value for row in chunk for value in row))
+
+
 def _checkpoint_select() -> Select[Any]:
     return select(
         checkpoints.c.size,
@@ -421,4 +477,14 @@ def _checkpoint_select() -> Select[Any]:
         checkpoints.c.note,
         checkpoints.c.cosignatures,
         checkpoints.c.signed_ms,
+    )
+
+
+def _entry_select() -> Select[Any]:
+    return select(
+        entries.c.seq,
+        entries.c.leaf,
+        entries.c.leaf_hash,
+        entries.c.kind,
+        entries.c.timestamp_ms,
     )

@@ -113,6 +113,10 @@ def test_retention_keeps_proofs(store: LedgerStore) -> None:
         verify_inclusion(hashes[index], index, 12, store.inclusion_proof(index), root)
     report = store.verify_all([])
     assert (report.size, report.entries_with_payload, report.root) == (12, 8, mth(hashes))
+    # key-history entries keep their payload (verifiers need them)
+    rotate = store.append("key.rotate", {"rotation": "..."}, 9)
+    assert store.delete_payloads([rotate.seq]) == 0
+    assert [e.seq for e in store.entries_of_kind("key.rotate")] == [rotate.seq]
     # appending goes on after retention
     store.append("inventory.snapshot", {"after": True}, 9)
     store.verify_all([])
