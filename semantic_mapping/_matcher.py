@@ -16,7 +16,7 @@ from semantic_mapping._fields import (
     SourceField,
 )
 from semantic_mapping._index import Entry, LabelIndex, sorted_tokens
-from semantic_mapping._normalise import Analysis, analyse, is_cjk
+from semantic_mapping._normalise import Analysis, analyse, is_cjk, normalise_key
 from semantic_mapping._profile import MappingProfile
 from semantic_mapping._samples import infer_sample_type, sample_fit
 from semantic_mapping._vocabulary import NONE, Label, Vocabulary
@@ -40,6 +40,7 @@ AGREEMENT_BONUS: Final = 0.05
 #: containment alone never yields a high-confidence answer.
 CONTAINED_BASE: Final = 0.5
 CONTAINED_SPAN: Final = 0.3
+CONTIGUOUS_BONUS: Final = 0.03
 SAMPLE_BONUS: Final = 0.02
 SAMPLE_MISFIT_FACTOR: Final = 0.75
 #: Why a concept is a candidate, rendered only when shown: (prefix, label, how, steps).
@@ -187,11 +188,15 @@ class Matcher:
         tokens = set(words)
         if len(tokens) < 3:
             return
+        padded = f" {key} "
         for token in tokens:
             for label_tokens, entry in self.index.contained_latin.get(token, ()):
                 if len(label_tokens) < len(tokens) and label_tokens <= tokens:
                     share = len(label_tokens) / len(tokens)
-                    self._offer_contained(found, entry, share, steps, penalty)
+                    # the label's words side by side, in order, say more than scattered ones
+                    phrase = f" {normalise_key(entry.label.text)} " in padded
+                    bonus = CONTIGUOUS_BONUS if phrase else -CONTIGUOUS_BONUS
+                    self._offer_contained(found, entry, share, steps, penalty - bonus)
 
     @staticmethod
     def _offer_contained(

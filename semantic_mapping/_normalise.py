@@ -67,7 +67,11 @@ ABBREVIATIONS: Final = {
     "dmg": "damaged", "blk": "blocked", "fcst": "forecast", "gr": "goods receipt",
     "bal": "balance", "curr": "current", "instock": "in stock", "intransit": "in transit",
     "lvl": "level", "expdate": "expiry date", "descn": "description", "itm": "item",
-    "prc": "price", "whouse": "warehouse", "sku": "sku",
+    "prc": "price", "whouse": "warehouse", "sku": "sku", "plnt": "plant",
+    "sloc": "storage location", "bun": "base unit", "crcy": "currency",
+    "unrestr": "unrestricted", "restr": "restricted", "stk": "stock", "trf": "transfer",
+    "tfr": "transfer", "xfer": "transfer", "transf": "transfer", "sled": "expiry date",
+    "qual": "quality", "avg": "average", "ave": "average",
 }  # fmt: skip
 
 #: Words that only say "this is a quantity"; removing them leaves the quantity's kind.
@@ -241,6 +245,10 @@ def analyse(name: str) -> Analysis:
         text = body
     variants: list[Variant] = []
     _add_readings(variants, text, tuple(steps), 0.0)
+    whole = compact(text)
+    if whole in ABBREVIATIONS and " ".join(split_words(text)) != whole:
+        # 'SLoc', 'BUn': an abbreviation written in mixed case splits into fragments
+        _add_readings(variants, ABBREVIATIONS[whole], (*steps, f"read '{text}' as '{whole}'"), 0.0)
     prefixed = strip_erp_prefix(text)
     if prefixed is not None:
         rest, prefix = prefixed

@@ -153,13 +153,15 @@ def test_extension_label_is_used_for_everyone() -> None:
         new_extension(),
         vocabulary,
         concept="available",
-        label="ZZ Stk Free",
+        label="Bestand Frei XQ",
         added_by="alice",
         source="wms-a",
         now=now,
     )
-    assert Matcher(vocabulary).match(SourceField("ZZ Stk Free")).concept == "none"
-    assert Matcher(load_vocabulary([ext])).match(SourceField("zz_stk_free")).concept == "available"
+    assert Matcher(vocabulary).match(SourceField("Bestand Frei XQ")).concept == "none"
+    assert (
+        Matcher(load_vocabulary([ext])).match(SourceField("bestand_frei_xq")).concept == "available"
+    )
 
 
 @pytest.mark.parametrize(

@@ -132,6 +132,13 @@ def test_analyse_records_steps_for_explanations() -> None:
     assert core[0].penalty > first.penalty
 
 
+@pytest.mark.parametrize(("raw", "key"), [("SLoc", "storage location"), ("BUn", "base unit")])
+def test_mixed_case_abbreviation_is_read_whole(raw: str, key: str) -> None:
+    analysis = analyse(raw)
+    assert key in [v.key for v in analysis.variants]
+    assert any(f"read '{raw}' as" in " ".join(v.steps) for v in analysis.variants)
+
+
 def test_analyse_prefix_reading_carries_type_hint() -> None:
     analysis = analyse("dMdate")
     assert analysis.hint == "date"
