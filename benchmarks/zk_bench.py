@@ -20,9 +20,8 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from py_ecc.secp256k1 import secp256k1
-
 import zk
+from zk._py_ecc import secp256k1
 
 __all__ = ["BenchResult", "run", "steps"]
 

@@ -10,11 +10,21 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# py-ecc raises the recursion limit to 100,000 when first imported (tests/zk
+# imports it directly as the slow reference). Import it once here and restore the
+# limit, so the suite runs under the same limit as the node: with py-ecc's limit,
+# deeply nested JSON overflows the C stack instead of raising RecursionError.
+_RECURSION_LIMIT = sys.getrecursionlimit()
+import py_ecc.secp256k1  # noqa: E402,F401
+
+sys.setrecursionlimit(_RECURSION_LIMIT)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_ENV = "SCNODE_SHARED_DIR"

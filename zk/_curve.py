@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from py_ecc.secp256k1 import secp256k1 as _ref
-
 from zk._field import CURVE_B, FIELD_P, batch_invert, is_integer, mpz
+from zk._py_ecc import secp256k1 as _ref
 
 __all__ = [
     "BASE_POINT",

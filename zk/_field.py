@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import gmpy2
-from py_ecc.secp256k1 import secp256k1 as _ref
+
+from zk._py_ecc import secp256k1 as _ref
 
 __all__ = [
     "CURVE_B",
