@@ -9,18 +9,16 @@ and each uvicorn worker builds its own from ``SCNODE_*`` variables
 
 from __future__ import annotations
 
-import importlib
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 
 from fastapi import FastAPI
-from sqlalchemy import Engine, create_engine, event, func, select
-from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy import Engine, func, select
 
+from node.api.node_log import NodeLog
 from node.api.problems import install_problem_handlers, install_problem_openapi
-from node.api.routes import health, peers, tokens
+from node.api.routes import health, ledger, peer_status, peers, tokens, witness
 from node.api.services import Services
 from node.metrics import Metrics, NodeState
 from node.peers.tables import peers as peers_table
@@ -28,41 +26,42 @@ from node.settings import Settings, SettingsError, load_settings
 
 __all__ = ["Services", "app_from_environment", "create_app", "make_engine", "upgrade_database"]
 
-SQLITE_BUSY_TIMEOUT_MS = 10_000
-
 
 def make_engine(url: str) -> Engine:
-    """An engine for the node database (SQLite: WAL, foreign keys, busy timeout)."""
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+    """An engine for the node database, prepared as the ledger store needs it
+    (``node.db.create_engine``: SQLite WAL, busy timeout, write transactions)."""
+    from node.db import create_engine
 
-        @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
-            cursor = dbapi_conn.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-            cursor.close()
-
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url)
 
 
 def upgrade_database(url: str) -> None:
     """Run the schema migrations (``node.db.upgrade``) on ``url``."""
-    try:
-        db = importlib.import_module("node.db")
-    except ImportError as exc:  # pragma: no cover - node.db ships with the package
-        raise RuntimeError("schema migrations are not available (node.db missing)") from exc
-    db.upgrade(url)
+    from node.db import upgrade
+
+    upgrade(url)
 
 
-def _state_reader(engine: Engine) -> NodeState:
+def _state_reader(engine: Engine, node_log: NodeLog) -> NodeState:
     with engine.connect() as conn:
         active = conn.execute(
             select(func.count()).select_from(peers_table).where(peers_table.c.status == "active")
         ).scalar_one()
-    return NodeState(peers_active=int(active))
+    store = node_log.store_if_ready()
+    if store is None:
+        return NodeState(peers_active=int(active))
+    latest = store.checkpoint()
+    age = 0.0 if latest is None else max(0.0, time.time() - latest.signed_ms / 1000)
+    from node.outbox import peer_gauges
+
+    lag, waiting = peer_gauges(engine)
+    return NodeState(
+        ledger_size=store.size(),
+        checkpoint_age_s=age,
+        peers_active=int(active),
+        peer_lag_entries=lag,
+        outbox_depth=waiting,
+    )
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -72,7 +71,8 @@ def create_app(settings: Settings) -> FastAPI:
     if settings.run_migrations:
         upgrade_database(settings.database_url)
     engine = make_engine(settings.database_url)
-    metrics = Metrics(lambda: _state_reader(engine))
+    node_log = NodeLog(settings, engine)
+    metrics = Metrics(lambda: _state_reader(engine, node_log))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -87,11 +87,18 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.services = Services(settings=settings, engine=engine, metrics=metrics)
-    app.state.started_at = datetime.now(UTC)
+    app.state.node_log = node_log
     install_problem_handlers(app)
     install_problem_openapi(app)
     app.middleware("http")(metrics.middleware)
-    for router in (health.router, tokens.router, peers.router):
+    for router in (
+        health.router,
+        tokens.router,
+        peer_status.router,
+        peers.router,
+        ledger.router,
+        witness.router,
+    ):
         app.include_router(router)
     return app
 

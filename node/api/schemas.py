@@ -14,6 +14,7 @@ from node.peers.registry import Peer
 
 __all__ = [
     "Health",
+    "PeerChange",
     "PeerCreate",
     "PeerHello",
     "PeerPublic",
@@ -91,6 +92,16 @@ class PeerPublic(BaseModel):
             added_at=peer.added_at,
             removed_at=peer.removed_at,
         )
+
+
+class PeerChange(PeerPublic):
+    ledger_index: int | None = Field(
+        description="Index of the peer.add / peer.remove ledger entry (null: no ledger yet)"
+    )
+
+    @classmethod
+    def of(cls, peer: Peer, ledger_index: int | None = None) -> PeerChange:
+        return cls(**PeerPublic.of(peer).model_dump(), ledger_index=ledger_index)
 
 
 class PeerHello(BaseModel):

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 
 import click
+from sqlalchemy import Engine
 
+from node.api.membership import PEER_ADD_KIND, PEER_REMOVE_KIND
 from node.auth.roles import PEER_ROLES, Role
 from node.cli._app import CliContext, CliError, main, pass_cli
 from node.cli._service import cli_settings, migrated_engine
 from node.peers.registry import Peer, PeerConflictError, PeerError, PeerNotFoundError, PeerRegistry
+from node.settings import Settings
 
 __all__ = ["peer"]
 
@@ -40,12 +43,18 @@ def peer() -> None:
 @pass_cli
 def peer_add(cli: CliContext, url: str, vkey: str, role: str, as_json: bool) -> None:
     """Register the peer at URL."""
-    with migrated_engine(cli_settings(cli)) as engine, engine.begin() as conn:
-        try:
-            added = PeerRegistry(conn).add(url=url, vkey=vkey, role=Role(role))
-        except (PeerError, PeerConflictError) as exc:
-            raise CliError(str(exc)) from None
-    click.echo(json.dumps(_as_json(added)) if as_json else f"peer {added.id} added ({added.keyid})")
+    settings = cli_settings(cli)
+    with migrated_engine(settings) as engine:
+        with engine.begin() as conn:
+            try:
+                added = PeerRegistry(conn).add(url=url, vkey=vkey, role=Role(role))
+            except (PeerError, PeerConflictError) as exc:
+                raise CliError(str(exc)) from None
+        index = _record(settings, engine, PEER_ADD_KIND, added)
+    if as_json:
+        click.echo(json.dumps({**_as_json(added), "ledger_index": index}))
+        return
+    click.echo(f"peer {added.id} added ({added.keyid}){_entry_note(index)}")
 
 
 @peer.command("list")
@@ -68,9 +77,29 @@ def peer_list(cli: CliContext, include_removed: bool, as_json: bool) -> None:
 @pass_cli
 def peer_remove(cli: CliContext, peer_id: str) -> None:
     """Remove a peer; its signed requests are refused from now on."""
-    with migrated_engine(cli_settings(cli)) as engine, engine.begin() as conn:
-        try:
-            removed = PeerRegistry(conn).remove(peer_id)
-        except PeerNotFoundError:
-            raise CliError(f"no active peer with id {peer_id!r}") from None
-    click.echo(f"peer {removed.id} removed")
+    settings = cli_settings(cli)
+    with migrated_engine(settings) as engine:
+        with engine.begin() as conn:
+            try:
+                removed = PeerRegistry(conn).remove(peer_id)
+            except PeerNotFoundError:
+                raise CliError(f"no active peer with id {peer_id!r}") from None
+        index = _record(settings, engine, PEER_REMOVE_KIND, removed)
+    click.echo(f"peer {removed.id} removed{_entry_note(index)}")
+
+
+def _record(settings: Settings, engine: Engine, kind: str, changed: Peer) -> int | None:
+    from node.api.membership import record_membership
+    from node.api.node_log import NodeLog
+    from node.api.problems import ProblemError
+
+    try:
+        return record_membership(NodeLog(settings, engine), kind, changed)
+    except ProblemError as exc:
+        raise CliError(
+            f"peer {changed.id} changed, but not recorded in the ledger: {exc}"
+        ) from None
+
+
+def _entry_note(index: int | None) -> str:
+    return "" if index is None else f"; ledger entry {index}"

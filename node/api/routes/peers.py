@@ -6,9 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
-from node.api.deps import ConnectionDep, CurrentPeer, SettingsDep, require_role
+from node.api.deps import ConnectionDep, CurrentPeer, ServicesDep, SettingsDep, require_role
+from node.api.membership import PEER_ADD_KIND, PEER_REMOVE_KIND, record_membership
+from node.api.node_log import NodeLogDep
 from node.api.problems import problem_responses
-from node.api.schemas import PeerCreate, PeerHello, PeerPublic
+from node.api.schemas import PeerChange, PeerCreate, PeerHello, PeerPublic
 from node.auth.principal import Principal
 from node.auth.roles import Role
 from node.peers.registry import PeerRegistry
@@ -23,12 +25,14 @@ PeerId = Annotated[str, Path(pattern=r"^[0-9a-f]{16}$", description="Peer id")]
 @router.post(
     "",
     status_code=201,
-    response_model=PeerPublic,
+    response_model=PeerChange,
     responses=problem_responses(400, 401, 403, 409, 422),
 )
-def add(body: PeerCreate, conn: ConnectionDep, _admin: Admin) -> PeerPublic:
-    """Register a peer node by URL, verifier key and role."""
-    return PeerPublic.of(PeerRegistry(conn).add(url=body.url, vkey=body.vkey, role=body.role))
+def add(body: PeerCreate, services: ServicesDep, node_log: NodeLogDep, _admin: Admin) -> PeerChange:
+    """Register a peer node by URL, verifier key and role (recorded as a ``peer.add`` entry)."""
+    with services.engine.begin() as conn:
+        peer = PeerRegistry(conn).add(url=body.url, vkey=body.vkey, role=body.role)
+    return PeerChange.of(peer, record_membership(node_log, PEER_ADD_KIND, peer))
 
 
 @router.get("", response_model=list[PeerPublic], responses=problem_responses(401, 403, 422))
@@ -52,8 +56,12 @@ def get(peer_id: PeerId, conn: ConnectionDep, _admin: Admin) -> PeerPublic:
 
 
 @router.delete(
-    "/{peer_id}", response_model=PeerPublic, responses=problem_responses(401, 403, 404, 422)
+    "/{peer_id}", response_model=PeerChange, responses=problem_responses(401, 403, 404, 422)
 )
-def remove(peer_id: PeerId, conn: ConnectionDep, _admin: Admin) -> PeerPublic:
-    """Remove a peer: its signed requests are refused from now on."""
-    return PeerPublic.of(PeerRegistry(conn).remove(peer_id))
+def remove(
+    peer_id: PeerId, services: ServicesDep, node_log: NodeLogDep, _admin: Admin
+) -> PeerChange:
+    """Remove a peer: its signed requests are refused from now on (a ``peer.remove`` entry)."""
+    with services.engine.begin() as conn:
+        peer = PeerRegistry(conn).remove(peer_id)
+    return PeerChange.of(peer, record_membership(node_log, PEER_REMOVE_KIND, peer))

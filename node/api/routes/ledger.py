@@ -1,0 +1,278 @@
+"""This node's ledger over HTTP: checkpoint, entries, proofs, evidence bundles.
+
+Readable by every authenticated caller (API token of any role, or a signed peer
+request). Reads never sign: the checkpoint served is the latest one the node
+signed, and bundles are built against it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+from fastapi.responses import PlainTextResponse
+
+from ledger import KEY_ROTATE_KIND, StorageError, TlogProof, build_bundle
+from ledger.storage import LedgerStore, StoredCheckpoint, StoredEntry
+from node.api.deps import CurrentPrincipal
+from node.api.ledger_schemas import (
+    ConsistencyProofPublic,
+    EntryPage,
+    EntryPublic,
+    InclusionProofPublic,
+    b64,
+)
+from node.api.node_log import NodeLogDep
+from node.api.problems import ProblemError, problem_responses
+
+__all__ = ["MAX_BUNDLE_ENTRIES", "MAX_PAGE", "parse_entries_spec", "router"]
+
+MAX_PAGE = 1000
+DEFAULT_PAGE = 100
+MAX_BUNDLE_ENTRIES = 10_000
+MAX_SPEC_LENGTH = 2000
+
+router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
+_READ_ERRORS = problem_responses(401, 403, 422, 503)
+
+
+def _not_found(detail: str) -> ProblemError:
+    return ProblemError(404, "ledger-not-found", detail, title="Not in the ledger")
+
+
+def _latest(store: LedgerStore) -> StoredCheckpoint:
+    checkpoint = store.checkpoint()
+    if checkpoint is None:
+        raise _not_found("no signed checkpoint yet")
+    return checkpoint
+
+
+def _checkpoint_of_size(store: LedgerStore, size: int) -> StoredCheckpoint | None:
+    try:
+        return store.checkpoint_at(size)
+    except StorageError:
+        return None
+
+
+@router.get(
+    "/checkpoint",
+    response_class=PlainTextResponse,
+    responses={
+        200: {
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+            "description": "The latest signed checkpoint (C2SP signed note, with cosignatures)",
+        },
+        **problem_responses(401, 403, 404, 503),
+    },
+)
+def checkpoint(node_log: NodeLogDep, _who: CurrentPrincipal) -> PlainTextResponse:
+    """The latest signed checkpoint, as C2SP tlog-checkpoint signed-note text."""
+    return PlainTextResponse(_latest(node_log.store()).text)
+
+
+@router.get(
+    "/entries/{index}",
+    response_model=EntryPublic,
+    responses=problem_responses(401, 403, 404, 422, 503),
+)
+def entry(
+    index: Annotated[int, Path(ge=0, description="Entry index")],
+    node_log: NodeLogDep,
+    _who: CurrentPrincipal,
+) -> EntryPublic:
+    """One entry by index (its leaf and body are null once the payload was deleted)."""
+    store = node_log.store()
+    size = store.size()
+    if index >= size:
+        raise _not_found(f"no entry {index}: the log has {size} entries")
+    return EntryPublic.of(store.entry(index))
+
+
+@router.get("/entries", response_model=EntryPage, responses=_READ_ERRORS)
+def entries(
+    node_log: NodeLogDep,
+    _who: CurrentPrincipal,
+    start: Annotated[int, Query(ge=0, description="First index")] = 0,
+    end: Annotated[
+        int | None, Query(ge=0, description=f"One past the last index (at most start+{MAX_PAGE})")
+    ] = None,
+) -> EntryPage:
+    """Entries ``start <= index < end`` in order; ``end`` is capped at the log size."""
+    if end is not None and end < start:
+        raise ProblemError(400, "bad-range", "end must not be below start", title="Bad range")
+    if end is not None and end - start > MAX_PAGE:
+        raise ProblemError(
+            400, "bad-range", f"at most {MAX_PAGE} entries per request", title="Bad range"
+        )
+    store = node_log.store()
+    size = store.size()
+    stop = min(size, start + DEFAULT_PAGE if end is None else end)
+    listed = store.entries(start, stop) if start < stop else []
+    return EntryPage(
+        size=size, start=start, end=max(start, stop), entries=[EntryPublic.of(e) for e in listed]
+    )
+
+
+@router.get(
+    "/proof/inclusion",
+    response_model=InclusionProofPublic,
+    responses=problem_responses(401, 403, 404, 422, 503),
+)
+def inclusion_proof(
+    node_log: NodeLogDep,
+    _who: CurrentPrincipal,
+    index: Annotated[int, Query(ge=0, description="Entry index")],
+    size: Annotated[
+        int | None, Query(ge=1, description="Tree size; default: the latest checkpoint's")
+    ] = None,
+) -> InclusionProofPublic:
+    """RFC 9162 inclusion proof of entry ``index`` in the tree of ``size`` leaves."""
+    store = node_log.store()
+    tree_size = _latest(store).size if size is None else size
+    log_size = store.size()
+    if tree_size > log_size:
+        raise _not_found(f"tree size {tree_size} is beyond the log ({log_size} entries)")
+    if index >= tree_size:
+        raise _not_found(f"entry {index} is not in the tree of size {tree_size}")
+    proof = store.inclusion_proof(index, tree_size)
+    signed = _checkpoint_of_size(store, tree_size)
+    return InclusionProofPublic(
+        index=index,
+        size=tree_size,
+        leaf_hash=b64(store.entry(index).leaf_hash),
+        root=b64(store.root(tree_size)),
+        hashes=[b64(h) for h in proof],
+        checkpoint=None if signed is None else signed.text,
+        tlog_proof=None
+        if signed is None
+        else TlogProof(index, tuple(proof), signed.text).to_text(),
+    )
+
+
+@router.get(
+    "/proof/consistency",
+    response_model=ConsistencyProofPublic,
+    responses=problem_responses(400, 401, 403, 404, 422, 503),
+)
+def consistency_proof(
+    node_log: NodeLogDep,
+    _who: CurrentPrincipal,
+    old: Annotated[int, Query(ge=1, description="The older tree size")],
+    new: Annotated[
+        int | None, Query(ge=1, description="The newer tree size; default: latest checkpoint's")
+    ] = None,
+) -> ConsistencyProofPublic:
+    """RFC 9162 consistency proof between two tree sizes."""
+    store = node_log.store()
+    new_size = _latest(store).size if new is None else new
+    log_size = store.size()
+    if new_size > log_size:
+        raise _not_found(f"tree size {new_size} is beyond the log ({log_size} entries)")
+    if old > new_size:
+        raise ProblemError(400, "bad-range", "old must not exceed new", title="Bad range")
+    return ConsistencyProofPublic(
+        old=old,
+        new=new_size,
+        old_root=b64(store.root(old)),
+        new_root=b64(store.root(new_size)),
+        hashes=[b64(h) for h in store.consistency_proof(old, new_size)],
+    )
+
+
+def parse_entries_spec(spec: str, size: int) -> list[int]:
+    """``"0-9,15"`` -> sorted distinct indices below ``size``; a 400 problem otherwise."""
+
+    def bad(detail: str) -> ProblemError:
+        return ProblemError(400, "bad-entries", detail, title="Bad entries selection")
+
+    if len(spec) > MAX_SPEC_LENGTH:
+        raise bad("entries selection is too long")
+    out: set[int] = set()
+    for part in spec.split(","):
+        text = part.strip()
+        low, dash, high = text.partition("-")
+        if not (low.isascii() and low.isdigit()) or (
+            dash and not (high.isascii() and high.isdigit())
+        ):
+            raise bad(f"{text[:40]!r} is not N or N-M")
+        first, last = int(low), int(high) if dash else int(low)
+        if first > last:
+            raise bad(f"range {text!r} runs backwards")
+        if last >= size:
+            raise bad(f"entry {last} is beyond the checkpoint (size {size})")
+        if last - first + 1 + len(out) > MAX_BUNDLE_ENTRIES:
+            raise bad(f"at most {MAX_BUNDLE_ENTRIES} entries per bundle")
+        out.update(range(first, last + 1))
+    return sorted(out)
+
+
+@router.get(
+    "/bundle",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/json": {"schema": {"type": "object"}}},
+            "description": "Evidence bundle (scnode-evidence/v1), verifiable offline",
+        },
+        **problem_responses(400, 401, 403, 404, 410, 422, 503),
+    },
+)
+def bundle(
+    node_log: NodeLogDep,
+    _who: CurrentPrincipal,
+    entries: Annotated[
+        str | None,
+        Query(max_length=MAX_SPEC_LENGTH, description='Entries, e.g. "0-9,15"; default: all'),
+    ] = None,
+) -> Response:
+    """An evidence bundle of the selected entries against the latest signed checkpoint."""
+    store = node_log.store()
+    signed = _latest(store)
+    size = signed.size
+    if size == 0:
+        raise _not_found("the signed checkpoint is empty; nothing to export")
+    if entries is not None:
+        wanted = parse_entries_spec(entries, size)
+    else:
+        if size > MAX_BUNDLE_ENTRIES:
+            raise ProblemError(
+                400,
+                "bad-entries",
+                f"the log has {size} entries; select at most {MAX_BUNDLE_ENTRIES} with ?entries=",
+                title="Bad entries selection",
+            )
+        wanted = [e.seq for e in store.entries(0, size) if e.leaf is not None]
+    stored = {e.seq: e for e in _entries_by_index(store, wanted)}
+    items: list[tuple[int, bytes, list[bytes]]] = []
+    for index in wanted:
+        leaf = stored[index].leaf
+        if leaf is None:
+            raise ProblemError(
+                410, "payload-deleted", f"entry {index}'s payload was deleted", title="Gone"
+            )
+        items.append((index, leaf, store.inclusion_proof(index, size)))
+    history = [
+        (e.seq, e.leaf)
+        for e in store.entries_of_kind(KEY_ROTATE_KIND)
+        if e.seq < size and e.leaf is not None
+    ]
+    data = build_bundle(
+        origin=store.origin,
+        vkeys=list(node_log.keys().history),
+        entries=items,
+        size=size,
+        checkpoint_note=signed.text,
+        key_history=history,
+    )
+    return Response(data, media_type="application/json")
+
+
+def _entries_by_index(store: LedgerStore, wanted: list[int]) -> list[StoredEntry]:
+    """The stored entries at the sorted indices ``wanted``, one query per contiguous run."""
+    out: list[StoredEntry] = []
+    run_start = 0
+    for i in range(1, len(wanted) + 1):
+        if i == len(wanted) or wanted[i] != wanted[i - 1] + 1:
+            out.extend(store.entries(wanted[run_start], wanted[i - 1] + 1))
+            run_start = i
+    return out
