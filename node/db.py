@@ -79,10 +79,9 @@ def upgrade(url: str, revision: str = "head") -> None:
     try:
         command.upgrade(alembic_config(url), revision)
     except SQLAlchemyError as exc:
-        raise DatabaseError(
-            f"cannot upgrade the database {make_url(url).render_as_string(hide_password=True)}: "
-            f"{exc.__class__.__name__}: {str(exc.orig if hasattr(exc, 'orig') else exc)[:200]}"
-        ) from exc
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
+        where = make_url(url).render_as_string(hide_password=True)
+        raise DatabaseError(f"cannot upgrade the database {where}: {reason}") from exc
 
 
 def current_revision(url: str) -> str | None:
