@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Final
 
 from semantic_mapping._errors import ProfileError
@@ -93,6 +94,11 @@ class UnitConversion:
             raise ProfileError(f"unit {self.unit!r}: factor must be a positive number")
 
 
+def name_key(name: str) -> str:
+    """How field names and values are compared: NFKC, surrounding spaces removed."""
+    return nfkc(name).strip()
+
+
 def unit_key(unit: str) -> str:
     return nfkc(unit).strip().lower()
 
@@ -117,24 +123,28 @@ class MappingProfile:
             raise ProfileError("profile version must not be negative")
         if not re.match(r"^(Z|[+-]\d{2}:\d{2})$", self.timezone):
             raise ProfileError(f"time zone {self.timezone!r} must be 'Z' or ±HH:MM")
-        names = [m.source_field for m in self.fields]
+        names = [name_key(m.source_field) for m in self.fields]
         if len(set(names)) != len(names):
             raise ProfileError("a source field is mapped twice")
         keys = [unit_key(u.unit) for u in self.units]
         if len(set(keys)) != len(keys):
             raise ProfileError("a unit is defined twice")
 
+    @cached_property
+    def _by_field(self) -> dict[str, FieldMapping]:
+        return {name_key(m.source_field): m for m in self.fields}
+
+    @cached_property
+    def _by_value(self) -> dict[tuple[str, str], ValueMapping]:
+        return {(name_key(m.source_field), name_key(m.source_value)): m for m in self.values}
+
     def mapping_for(self, source_field: str) -> FieldMapping | None:
-        for mapping in self.fields:
-            if mapping.source_field == source_field:
-                return mapping
-        return None
+        """The approved mapping of a field; names compare after NFKC and trimming, so a
+        full-width header matches the half-width name it was approved under."""
+        return self._by_field.get(name_key(source_field))
 
     def value_concept(self, source_field: str, value: str) -> ValueMapping | None:
-        for mapping in self.values:
-            if mapping.source_field == source_field and mapping.source_value == value:
-                return mapping
-        return None
+        return self._by_value.get((name_key(source_field), name_key(value)))
 
     def unit_factor(self, unit: str) -> Decimal | None:
         """Factor from `unit` to the base unit (1 for the base unit itself), None if unknown."""
@@ -171,7 +181,7 @@ class MappingProfile:
             version=version,
             unit=unit,
         )
-        others = tuple(m for m in self.fields if m.source_field != source_field)
+        others = tuple(m for m in self.fields if name_key(m.source_field) != name_key(source_field))
         return replace(self, version=version, fields=(*others, mapping), modified_at=now)
 
     def approve_value(
@@ -188,10 +198,9 @@ class MappingProfile:
             raise ProfileError(f"value maps must point at a quantity bucket, not {concept!r}")
         version = self.version + 1
         mapping = ValueMapping(source_field, source_value, concept, approved_by, now, version)
+        key = (name_key(source_field), name_key(source_value))
         others = tuple(
-            m
-            for m in self.values
-            if (m.source_field, m.source_value) != (source_field, source_value)
+            m for m in self.values if (name_key(m.source_field), name_key(m.source_value)) != key
         )
         return replace(self, version=version, values=(*others, mapping), modified_at=now)
 

@@ -181,3 +181,10 @@ def test_arbitrary_records_give_a_record_or_transform_error(record: dict[str, ob
     except TransformError:
         return
     assert set(out.unmapped) <= set(record)
+
+
+def test_full_width_field_names_match_their_approval() -> None:
+    profile = approve(new_profile("s"), **{"物料编码": "sku", "可用数量(件)": "available"})
+    record = Transformer(vocabulary(), profile).transform({"物料编码 ": "A", "可用数量（件）": "3"})
+    assert record.quantities == {"available": Decimal(3)}
+    assert record.unmapped == ()
