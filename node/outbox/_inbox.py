@@ -4,8 +4,9 @@ Each message names its per-peer ``seq`` and an ``idempotency_key``. The inbox
 accepts exactly the next seq of that peer; a message it already holds (same key)
 is acknowledged again without being stored twice; a gap or a reused seq is a
 conflict that names the seq expected. Entries must be the sending peer's own
-(origin, seq, hash); checkpoints must be signed by the peer and are verified from
-this node's stored view with the proof they carry (else kept as evidence).
+(origin, seq, hash); checkpoints must be signed by the peer, must match the root
+of the entries it delivered before, and are verified from this node's stored view
+with the consistency proof they carry (else both are kept as evidence).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from ledger import Entry, LedgerError, NoteVerifier, leaf_hash, verify_checkpoint
+from ledger import CompactRange, Entry, LedgerError, NoteVerifier, leaf_hash, verify_checkpoint
 from node.outbox._queue import CHECKPOINT, ENTRY
 from node.outbox._tables import inbox
 from node.peers.registry import Peer
@@ -27,6 +28,8 @@ from node.witness import verify_and_store
 __all__ = ["InboxError", "Received", "receive"]
 
 MAX_PROOF = 63
+# recompute a checkpoint's root from delivered entries up to this many entries
+MAX_RECOMPUTE = 100_000
 
 
 class InboxError(Exception):
@@ -81,9 +84,35 @@ def _check_checkpoint(engine: Engine, peer: Peer, payload: dict[str, object], no
         checkpoint = verify_checkpoint(note, [key], origin=key.name).checkpoint
     except LedgerError as exc:
         raise InboxError(422, f"checkpoint does not verify: {exc}") from None
+    root = _received_root(engine, peer.id, checkpoint.size)
+    if root is not None and root != checkpoint.root:
+        raise InboxError(422, "the entries delivered before do not hash to the checkpoint's root")
     verify_and_store(
         engine, note, checkpoint, source="inbox", now_ms=now_ms, proof_from=(old, hashes)
     )
+
+
+def _received_root(engine: Engine, peer_id: str, size: int) -> bytes | None:
+    """The RFC 9162 root over the first ``size`` entries this peer delivered, or None
+    if they were not all delivered (or are too many to recompute here)."""
+    if size > MAX_RECOMPUTE:
+        return None
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(inbox.c.payload)
+            .where(inbox.c.peer_id == peer_id, inbox.c.kind == ENTRY)
+            .order_by(inbox.c.seq)
+        ).scalars()
+        hashes: dict[int, bytes] = {}
+        for text in rows:
+            payload = json.loads(text)
+            hashes[int(payload["seq"])] = base64.b64decode(payload["leaf_hash"])
+    if any(i not in hashes for i in range(size)):
+        return None
+    tree = CompactRange(0, [])
+    for i in range(size):
+        tree.push(hashes[i])
+    return tree.root()
 
 
 def receive(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ledger import JSONValue
 from ledger.storage import LedgerStore, StoredCheckpoint
@@ -84,6 +85,14 @@ class _Cursor:
 
 
 def _cursor(conn: Connection, peer_id: str) -> _Cursor:
+    # Write first: this no-op UPDATE takes SQLite's write lock (and PostgreSQL's row
+    # lock) before the cursor is read, so concurrent writers queue up instead of
+    # failing to upgrade a read snapshot.
+    conn.execute(
+        update(outbox_cursors)
+        .where(outbox_cursors.c.peer_id == peer_id)
+        .values(next_seq=outbox_cursors.c.next_seq)
+    )
     row = conn.execute(select(outbox_cursors).where(outbox_cursors.c.peer_id == peer_id)).first()
     if row is None:
         conn.execute(
@@ -159,8 +168,8 @@ def queue_from_ledger(
         try:
             with engine.begin() as conn:
                 queued += _queue_peer(conn, store, peer_id, size=size, latest=latest, now_ms=now_ms)
-        except OutboxConflict:
-            continue
+        except (OutboxConflict, IntegrityError):
+            continue  # another writer queued for this peer at the same moment
     return queued
 
 

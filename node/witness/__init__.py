@@ -8,16 +8,6 @@ and it compares notes with other witnesses. Two signed checkpoints of one log th
 cannot both be honest are kept as split-view evidence.
 """
 
-from node.witness._client import (
-    PeerSyncError,
-    SyncResult,
-    client_for,
-    gossip_with,
-    peer_witness_key,
-    push_checkpoint,
-    sync_peer,
-    verify_and_store,
-)
 from node.witness._errors import (
     BadConsistencyProof,
     RootConflict,
@@ -43,7 +33,17 @@ from node.witness._protocol import (
     parse_size_body,
     render_add_checkpoint,
 )
+from node.witness._push import peer_witness_key, push_checkpoint
+from node.witness._sync import (
+    ProofFetcher,
+    SyncResult,
+    fetcher,
+    gossip_with,
+    sync_peer,
+    verify_and_store,
+)
 from node.witness._tables import metadata
+from node.witness._transport import PeerSyncError, client_for, consistency_proof, get_text
 from node.witness._views import (
     EvidenceRecord,
     LogView,
@@ -67,6 +67,7 @@ __all__ = [
     "EvidenceRecord",
     "LogView",
     "PeerSyncError",
+    "ProofFetcher",
     "RootConflict",
     "SizeConflict",
     "SyncResult",
@@ -79,9 +80,12 @@ __all__ = [
     "check_extends",
     "client_for",
     "compare_and_store",
+    "consistency_proof",
     "count_evidence",
     "endorse_witness_key",
     "evidence_for",
+    "fetcher",
+    "get_text",
     "get_view",
     "gossip_with",
     "load_or_create_witness_key",

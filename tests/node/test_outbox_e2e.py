@@ -18,7 +18,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from ledger import Entry
+from ledger import Checkpoint, Entry, leaf_hash, sign_checkpoint
 from node.outbox import MAX_DELAY_MS, OutboxMessage, pending
 from node.outbox._tables import inbox, outbox
 from node.peers.registry import PeerRegistry
@@ -202,5 +202,17 @@ def test_inbox_refuses_gaps_unsigned_and_strangers(pair: tuple[Node, Receiver]) 
         bad = {**message, "seq": 2, "idempotency_key": "cd" * 16}
         bad["payload"] = {"seq": 1, "leaf": base64.b64encode(b"{}").decode(), "leaf_hash": ""}
         assert c.post("/v1/peers/inbox", json=bad).status_code == 422
+        # a checkpoint must match the root of the entries delivered before it
+        signer = sender.keys.active
+
+        def checkpoint_message(root: bytes, key: str) -> dict[str, object]:
+            note = sign_checkpoint(Checkpoint(sender.name, 1, root), [signer])
+            payload = {"note": note, "old": 0, "proof": []}
+            return {"seq": 2, "idempotency_key": key, "kind": "checkpoint", "payload": payload}
+
+        lying = checkpoint_message(leaf_hash(b"another leaf"), "ef" * 16)
+        assert c.post("/v1/peers/inbox", json=lying).status_code == 422
+        honest = checkpoint_message(bytes(32), "12" * 16)  # one leaf: the root is its hash
+        assert c.post("/v1/peers/inbox", json=honest).status_code == 200
     assert httpx.post(f"{receiver.node.url}/v1/peers/inbox", json=message).status_code == 401
-    assert len(_inbox_rows(receiver.node)) == 1
+    assert [seq for seq, _, _ in _inbox_rows(receiver.node)] == [1, 2]
