@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import Connection
 
+from node.api.problems import ProblemError
 from node.api.services import Services
 from node.auth.errors import (
     AuthenticationError,
@@ -57,8 +58,24 @@ def get_connection(services: ServicesDep) -> Iterator[Connection]:
 ConnectionDep = Annotated[Connection, Depends(get_connection)]
 
 
+# Larger bodies are refused before they are buffered for a signature check.
+MAX_BODY_BYTES = 64 * 1024 * 1024
+
+
 async def request_body(request: Request) -> bytes:
-    return await request.body()
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise ProblemError(413, "too-large", "request body is too large", title="Too large")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise ProblemError(413, "too-large", "request body is too large", title="Too large")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # Starlette's cache: later readers get the same bytes
+    return body
 
 
 def target_uri(request: Request, settings: Settings) -> str:

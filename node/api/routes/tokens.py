@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
-from node.api.deps import ConnectionDep, require_role
+from node.api.deps import ConnectionDep, ServicesDep, require_role
 from node.api.problems import ProblemError, problem_responses
 from node.api.schemas import TokenCreate, TokenIssued, TokenPublic
 from node.auth.principal import Principal
@@ -23,9 +23,11 @@ TokenId = Annotated[str, Path(pattern=r"^[0-9a-f]{16}$", description="Token id")
 @router.post(
     "", status_code=201, response_model=TokenIssued, responses=problem_responses(401, 403, 422)
 )
-def create(body: TokenCreate, conn: ConnectionDep, _admin: Admin) -> TokenIssued:
+def create(body: TokenCreate, services: ServicesDep, _admin: Admin) -> TokenIssued:
     """Create a token; the secret is in this response only."""
-    issued = create_token(conn, role=body.role, name=body.name)
+    # Committed before the response is built: a token that is shown exists.
+    with services.engine.begin() as conn:
+        issued = create_token(conn, role=body.role, name=body.name)
     return TokenIssued(**TokenPublic.of(issued.info).model_dump(), token=issued.token)
 
 
@@ -38,9 +40,10 @@ def list_(conn: ConnectionDep, _admin: Admin) -> list[TokenPublic]:
 @router.delete(
     "/{token_id}", response_model=TokenPublic, responses=problem_responses(401, 403, 404, 422)
 )
-def revoke(token_id: TokenId, conn: ConnectionDep, _admin: Admin) -> TokenPublic:
+def revoke(token_id: TokenId, services: ServicesDep, _admin: Admin) -> TokenPublic:
     """Revoke a token; it stops working at once."""
     try:
-        return TokenPublic.of(revoke_token(conn, token_id))
+        with services.engine.begin() as conn:
+            return TokenPublic.of(revoke_token(conn, token_id))
     except KeyError:
         raise ProblemError(404, "token-not-found", "no token with that id") from None
