@@ -1,0 +1,70 @@
+"""Building a :class:`Publisher` for a node: its engine, ledger, keys and home folder."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from governance import RuleSet, default_rule_set
+from ledger import NoteSigner
+from ledger.storage import LedgerStore
+from node.disclosure import sync_home_policy
+from node.inventory._profiles import HomeMapping
+from node.inventory._service import Publisher
+
+__all__ = ["home_mapping", "now_ms", "open_publisher"]
+
+_homes: dict[Path, HomeMapping] = {}
+_homes_lock = threading.Lock()
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def home_mapping(home: Path) -> HomeMapping:
+    """The (cached) mapping files of a home folder."""
+    key = home.absolute()
+    with _homes_lock:
+        found = _homes.get(key)
+        if found is None:
+            found = _homes[key] = HomeMapping(key)
+        return found
+
+
+@lru_cache(maxsize=1)
+def rules_in_force() -> RuleSet:
+    """The network's rule set (governance's default rule set)."""
+    return default_rule_set()
+
+
+def open_publisher(
+    *,
+    engine: Engine,
+    store: LedgerStore,
+    signers: Callable[[int], Sequence[NoteSigner]],
+    home: Path,
+) -> Publisher:
+    """A publisher with the real clock and the system's cryptographic randomness.
+
+    Loads the home folder's disclosure policy first when it is newer than the
+    stored one (:class:`~node.disclosure.PolicyError` if that file is malformed).
+    """
+    sync_home_policy(engine, home, now_ms=now_ms())
+    mapping = home_mapping(home)
+    return Publisher(
+        engine=engine,
+        store=store,
+        signers=signers,
+        origin=store.origin,
+        mapping=mapping.context,
+        rules=rules_in_force(),
+        clock=now_ms,
+        rng=secrets.SystemRandom(),
+    )
