@@ -22,19 +22,19 @@ import json
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, func, select
 
 from ledger import (
     ENTRY_TYPE,
     GENESIS_PREV,
     HASH_SIZE,
     ChainError,
-    CompactRange,
     LedgerError,
     NodeId,
     NoteVerifier,
     canonical_json,
     open_checkpoint,
+    root_from_nodes,
 )
 from ledger.storage._records import StoredCheckpoint, VerifyReport
 from ledger.storage._schema import checkpoints, entries, logs, nodes
@@ -47,6 +47,7 @@ __all__ = ["verify_log"]
 _CHUNK_BITS = 13
 _CHUNK = 1 << _CHUNK_BITS
 _LEAF_PREFIX = b"\x00"
+_NODE_PREFIX = b"\x01"
 _BODY_START = b'{"body":{'
 
 
@@ -128,15 +129,14 @@ class _LeafCheck:
 def _chunk_nodes(cur: Any, mark: str, log_id: int, start: int, end: int) -> dict[NodeId, bytes]:
     """Stored nodes of level <= _CHUNK_BITS completed by leaves in [start, end)."""
     top = min(_CHUNK_BITS, max(end - start, 1).bit_length())
-    term = f"(level = {mark} AND idx >= {mark} AND idx < {mark})"
-    sql = (
-        f"SELECT level, idx, hash FROM ledger_nodes WHERE log_id = {mark} AND ("  # noqa: S608
-        + " OR ".join([term] * (top + 1))
-        + ")"
-    )
-    params: list[int] = [log_id]
+    # log_id inside every term: each is one primary-key range scan (with log_id
+    # outside the OR, SQLite scans the whole log for every chunk)
+    term = f"(log_id = {mark} AND level = {mark} AND idx >= {mark} AND idx < {mark})"
+    where = " OR ".join([term] * (top + 1))
+    sql = f"SELECT level, idx, hash FROM ledger_nodes WHERE {where}"  # noqa: S608
+    params: list[int] = []
     for level in range(top + 1):
-        params += (level, start >> level, end >> level)
+        params += (log_id, level, start >> level, end >> level)
     cur.execute(sql, tuple(params))
     return {(r[0], r[1]): r[2] for r in cur.fetchall()}
 
@@ -156,7 +156,13 @@ def _checkpoint_check(
 
 
 class _Scan:
-    """The state of one pass over the log, leaf by leaf."""
+    """The state of one pass over the log, chunk by chunk.
+
+    The tree is rebuilt with a plain border stack (the hashes of
+    ``root_node_ids(size)``, as in a compact range): for leaf ``i`` every node it
+    completes is hashed, compared with the stored node and merged, in one tight
+    loop; this loop is the whole cost of a verify.
+    """
 
     def __init__(
         self,
@@ -170,40 +176,71 @@ class _Scan:
         self.high = high
         self.cps = cps
         self.verifiers = verifiers
-        self.tree = CompactRange()
+        self.border: list[bytes] = []
+        self.size = 0
         self.prev = GENESIS_PREV
         self.had_payload = True
         self.with_payload = 0
         self.next_cp = 0
 
+    def root(self) -> bytes:
+        return root_from_nodes(self.size, self.border)
+
     def checkpoints_upto(self, size: int) -> None:
         """Check the stored checkpoints of ``size`` (the tree now has ``size`` leaves)."""
         cps = self.cps
         while self.next_cp < len(cps) and cps[self.next_cp].size == size:
-            _checkpoint_check(cps[self.next_cp], self.tree.root(), self.origin, self.verifiers)
+            _checkpoint_check(cps[self.next_cp], self.root(), self.origin, self.verifiers)
             self.next_cp += 1
 
-    def leaf(
-        self, index: int, row: tuple[bytes | None, bytes, str, int], stored: dict[NodeId, bytes]
-    ) -> None:
-        leaf, stored_hash, kind, ts = row
-        if leaf is None:
-            digest = stored_hash
-            if len(digest) != HASH_SIZE:
-                raise ChainError(index, f"entry {index}: stored leaf hash is malformed")
-        else:
-            # a payload-less predecessor has only its stored hash to go by: blame it
-            blamed = index if self.had_payload else index - 1
-            digest = self.leaves.check(index, leaf, (stored_hash, kind, ts), self.prev, blamed)
-            self.with_payload += 1
-        self.had_payload = leaf is not None
-        for node, expected in self.tree.append(digest):
-            got = stored.get(node) if node[0] <= _CHUNK_BITS else self.high.get(node)
-            if got != expected:
-                what = "missing" if got is None else "wrong"
-                raise ChainError(index, f"tree node {node} (up to entry {index}) is {what}")
-        self.prev = digest
-        self.checkpoints_upto(index + 1)
+    def _next_cp_size(self) -> int:
+        return self.cps[self.next_cp].size if self.next_cp < len(self.cps) else -1
+
+    def chunk(
+        self, rows: Sequence[tuple[int, bytes | None, bytes, str, int]], stored: dict[NodeId, bytes]
+    ) -> int:
+        """Check the rows of one chunk (in seq order); return the next expected index."""
+        index = self.size
+        border, high, check = self.border, self.high, self.leaves.check
+        sha256, node_prefix = hashlib.sha256, _NODE_PREFIX
+        prev, had_payload, with_payload = self.prev, self.had_payload, self.with_payload
+        cp_size = self._next_cp_size()
+        for seq, leaf, stored_hash, kind, ts in rows:
+            if seq != index:
+                raise ChainError(index, f"entry {index} is missing")
+            if leaf is None:
+                digest = stored_hash
+                if len(digest) != HASH_SIZE:
+                    raise ChainError(index, f"entry {index}: stored leaf hash is malformed")
+            else:
+                # a payload-less predecessor has only its stored hash to go by: blame it
+                blamed = index if had_payload else index - 1
+                digest = check(index, leaf, (stored_hash, kind, ts), prev, blamed)
+                with_payload += 1
+            had_payload = leaf is not None
+            if stored.get((0, index)) != digest:
+                raise ChainError(index, f"tree node (0, {index}) (entry {index}) is wrong")
+            node, level, pos = digest, 0, index
+            while pos & 1:
+                node = sha256(node_prefix + border.pop() + node).digest()
+                level += 1
+                pos >>= 1
+                got = stored.get((level, pos)) if level <= _CHUNK_BITS else high.get((level, pos))
+                if got != node:
+                    what = "missing" if got is None else "wrong"
+                    raise ChainError(
+                        index, f"tree node ({level}, {pos}) (up to entry {index}) is {what}"
+                    )
+            border.append(node)
+            prev = digest
+            index += 1
+            if index == cp_size:
+                self.size, self.prev = index, prev
+                self.checkpoints_upto(index)
+                cp_size = self._next_cp_size()
+        self.size, self.prev = index, prev
+        self.had_payload, self.with_payload = had_payload, with_payload
+        return index
 
 
 def _load_checkpoints(conn: Connection, log_id: int) -> list[StoredCheckpoint]:
@@ -257,40 +294,43 @@ def verify_log(
             end = min(start + _CHUNK, size)
             stored = _chunk_nodes(cur, mark, log_id, start, end)
             cur.execute(entry_sql, (log_id, start, end))
-            index = start
-            for seq, leaf, stored_hash, kind, ts in cur.fetchall():
-                if seq != index:
-                    raise ChainError(index, f"entry {index} is missing")
-                # (sqlite3 and psycopg both return bytes for BLOB / bytea)
-                scan.leaf(index, (leaf, stored_hash, kind, ts), stored)
-                index += 1
+            # (sqlite3 and psycopg both return bytes for BLOB / bytea)
+            index = scan.chunk(cur.fetchall(), stored)
             if index != end:
                 raise ChainError(index, f"entry {index} is missing")
             progress(end - start)
     finally:
         cur.close()
     _check_tails(conn, log_id, size)
-    if last_hash != scan.prev or border != b"".join(scan.tree.hashes):
+    if last_hash != scan.prev or border != b"".join(scan.border):
         raise ChainError(max(size - 1, 0), "the stored log head does not match the entries")
     node_total = sum(size >> level for level in range(size.bit_length()))
-    return VerifyReport(size, scan.tree.root(), scan.with_payload, node_total, len(cps))
+    return VerifyReport(size, scan.root(), scan.with_payload, node_total, len(cps))
 
 
 def _check_tails(conn: Connection, log_id: int, size: int) -> None:
-    """No entry rows outside [0, size); exactly size >> level nodes on every level."""
-    outside = conn.execute(
-        select(func.min(entries.c.seq)).where(
-            entries.c.log_id == log_id, or_(entries.c.seq >= size, entries.c.seq < 0)
-        )
-    ).scalar_one()
-    if outside is not None:
-        raise ChainError(min(int(outside), size), f"entry row {outside} is beyond the log head")
-    per_level = conn.execute(
-        select(nodes.c.level, func.count(), func.min(nodes.c.idx), func.max(nodes.c.idx))
-        .where(nodes.c.log_id == log_id)
-        .group_by(nodes.c.level)
-    ).all()
-    for level, count, low, high in per_level:
-        want = size >> level if level >= 0 else 0
-        if count != want or (want and (low != 0 or high != want - 1)):
+    """No entry or tree-node rows beyond the head (index lookups only, no scans).
+
+    The scan already found every expected row; here only rows outside the
+    expected key ranges can remain, so the extremes of each range suffice.
+    """
+    low, high = conn.execute(
+        select(func.min(entries.c.seq), func.max(entries.c.seq)).where(entries.c.log_id == log_id)
+    ).one()
+    if low is not None and (low < 0 or high >= size):
+        bad = high if high >= size else low
+        raise ChainError(size, f"entry row {bad} is outside the log (size {size})")
+    top = size.bit_length()
+    levels = conn.execute(
+        select(func.min(nodes.c.level), func.max(nodes.c.level)).where(nodes.c.log_id == log_id)
+    ).one()
+    if levels[0] is not None and (levels[0] < 0 or levels[1] >= max(top, 1)):
+        raise ChainError(size, "unexpected tree nodes beyond the log head")
+    for level in range(top):
+        lo, hi = conn.execute(
+            select(func.min(nodes.c.idx), func.max(nodes.c.idx)).where(
+                nodes.c.log_id == log_id, nodes.c.level == level
+            )
+        ).one()
+        if lo is not None and (lo < 0 or hi >= size >> level):
             raise ChainError(size, f"unexpected tree nodes on level {level} (beyond the log head)")
