@@ -116,6 +116,13 @@ _DOMAIN_ERRORS: tuple[_Mapping, ...] = (
         "governance", "ExceptionTransitionError", 409, "governance-transition", "Transition refused"
     ),
     _Mapping("governance", "GovernanceError", 422, "governance", "Governance rule violated"),
+    _Mapping("node.documents", "OutOfOrderError", 409, "document-out-of-order", "Retry later"),
+    _Mapping("node.documents", "DocumentNotFoundError", 404, "document-not-found", "Not found"),
+    _Mapping("node.documents", "DocumentSignatureError", 422, "document-signature", "Unsigned"),
+    _Mapping("node.documents", "TransitionError", 409, "document-transition", "Not allowed now"),
+    _Mapping("node.documents", "DocumentFormatError", 400, "document-format", "Bad document"),
+    _Mapping("node.documents", "DocumentError", 422, "document", "Document refused"),
+    _Mapping("node.epcis", "EpcisError", 422, "epcis", "EPCIS document refused"),
 )
 
 

@@ -1,0 +1,322 @@
+"""Business documents between two nodes.
+
+``POST /v1/documents`` creates, signs and records a document and sends it to its
+counterparty; ``POST /v1/documents/inbox`` is where a peer delivers one (signed
+request, RFC 9421); ``GET /v1/documents``, ``/v1/documents/{id}`` and
+``/v1/documents/chain`` show them to this node's operators and to the one peer
+each document was exchanged with; ``GET /v1/documents/events`` streams changes
+as server-sent events. A background loop retries deliveries a peer missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, FastAPI, Header, Query, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy import select
+
+from governance import default_rule_set
+from node.api.deps import CurrentPeer, CurrentPrincipal, ServicesDep
+from node.api.node_log import NodeLog
+from node.api.problems import problem_responses
+from node.auth.errors import PermissionDeniedError
+from node.auth.principal import Principal
+from node.auth.roles import Role
+from node.documents import (
+    DocumentNotFoundError,
+    DocumentService,
+    deliver_pending,
+    document_events,
+)
+from node.documents._tables import documents
+from node.documents.schemas import (
+    ChainPublic,
+    DocumentCreate,
+    DocumentPublic,
+    DocumentsPage,
+    InboxAck,
+)
+from node.peers.registry import PeerRegistry
+
+__all__ = ["document_service", "router"]
+
+DEFAULT_RETRY_S = 1.0
+POLL_S = 0.05
+HEARTBEAT_S = 15.0
+_log = logging.getLogger("scnode.documents")
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def document_service(app: FastAPI) -> DocumentService:
+    """The app's document service, made on first use."""
+    service: DocumentService | None = getattr(app.state, "documents", None)
+    if service is None:
+        node_log: NodeLog = app.state.node_log
+        service = DocumentService(
+            app.state.services.engine,
+            lambda: node_log.keys().active,
+            node_log.store,
+            default_rule_set(),
+        )
+        app.state.documents = service
+    return service
+
+
+class _Retrier:
+    """Delivers documents now and then (and at once when one is created)."""
+
+    def __init__(self, app: FastAPI, interval_s: float) -> None:
+        self.app, self.interval_s = app, interval_s
+        self.wake, self.stopped = threading.Event(), threading.Event()
+        self.rng = random.SystemRandom()
+        self.thread = threading.Thread(target=self._run, name="documents", daemon=True)
+
+    def deliver(self) -> None:
+        service = document_service(self.app)
+        node_log: NodeLog = self.app.state.node_log
+        if node_log.store_if_ready() is None:
+            return
+        deliver_pending(service.engine, node_log.keys().active, _now_ms(), rng=self.rng)
+
+    def _run(self) -> None:
+        while not self.stopped.is_set():
+            self.wake.wait(self.interval_s)
+            self.wake.clear()
+            if self.stopped.is_set():
+                return
+            try:
+                self.deliver()
+            except Exception:  # noqa: BLE001  the loop must survive a bad round; retried next time
+                _log.exception("document delivery round failed")
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    interval = float(getattr(app.state, "documents_retry_s", DEFAULT_RETRY_S))
+    retrier = _Retrier(app, interval)
+    app.state.documents_retrier = retrier
+    if interval > 0:
+        retrier.thread.start()
+    try:
+        yield
+    finally:
+        retrier.stopped.set()
+        retrier.wake.set()
+        if retrier.thread.is_alive():
+            retrier.thread.join(timeout=10)
+
+
+router = APIRouter(prefix="/v1/documents", tags=["documents"], lifespan=_lifespan)
+
+
+def _reader_party(principal: Principal) -> str | None:
+    """None for this node's operators (all documents); a peer sees its own only."""
+    if principal.kind == "peer":
+        if principal.role != Role.PARTNER:
+            raise PermissionDeniedError("documents are shared with partner peers only")
+        return principal.name
+    if principal.role not in (Role.ADMIN, Role.OPERATOR):
+        raise PermissionDeniedError("this operation needs role admin or operator")
+    return None
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=DocumentPublic,
+    responses=problem_responses(400, 401, 403, 404, 409, 422, 503),
+    summary="Create, sign and send a document to its counterparty",
+)
+def create_document(
+    request: Request, services: ServicesDep, principal: CurrentPrincipal, body: DocumentCreate
+) -> DocumentPublic:
+    if principal.kind != "token" or principal.role not in (Role.ADMIN, Role.OPERATOR):
+        raise PermissionDeniedError("this operation needs role admin or operator")
+    with services.engine.connect() as conn:
+        peer = PeerRegistry(conn).get(body.counterparty)
+    if peer.status != "active" or peer.role != Role.PARTNER:
+        raise PermissionDeniedError("documents go to active partner peers only")
+    service = document_service(request.app)
+    created = service.create(body.document, peer, _now_ms())
+    retrier: _Retrier | None = getattr(request.app.state, "documents_retrier", None)
+    if retrier is not None:
+        retrier.deliver()  # at once, in this request; the loop retries what fails
+        created = service.get(created.hash)
+    return DocumentPublic.of(created)
+
+
+@router.post(
+    "/inbox",
+    response_model=InboxAck,
+    responses=problem_responses(400, 401, 403, 409, 422),
+    summary="Deliver a signed document (peer to peer, signed request)",
+)
+def receive_document(
+    request: Request,
+    services: ServicesDep,
+    peer_principal: CurrentPeer,
+    body: Annotated[dict[str, Any], Body()],
+) -> InboxAck:
+    with services.engine.connect() as conn:
+        peer = PeerRegistry(conn).get(peer_principal.id)
+    if peer.role != Role.PARTNER:
+        raise PermissionDeniedError("documents are exchanged with partner peers only")
+    doc, duplicate = document_service(request.app).receive(peer, body, _now_ms())
+    return InboxAck(hash=doc.hash, duplicate=duplicate)
+
+
+@router.get(
+    "",
+    response_model=DocumentsPage,
+    responses=problem_responses(401, 403),
+    summary="Documents this node exchanged (a peer sees only its own)",
+)
+def list_documents(
+    request: Request,
+    principal: CurrentPrincipal,
+    chain_id: Annotated[str | None, Query(max_length=420)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> DocumentsPage:
+    party = _reader_party(principal)
+    found = document_service(request.app).list(party=party, chain_id=chain_id, limit=limit)
+    return DocumentsPage(documents=[DocumentPublic.of(d) for d in found])
+
+
+@router.get(
+    "/chain",
+    response_model=ChainPublic,
+    responses=problem_responses(401, 403, 404),
+    summary="State of one purchase-order chain",
+)
+def chain_state(
+    request: Request,
+    principal: CurrentPrincipal,
+    chain_id: Annotated[str, Query(min_length=3, max_length=420)],
+) -> ChainPublic:
+    party = _reader_party(principal)
+    service = document_service(request.app)
+    state = service.chain(chain_id)
+    if party is not None and party not in (state.buyer, state.supplier):
+        raise DocumentNotFoundError(f"no purchase order chain {chain_id[:80]!r}")
+    return ChainPublic(
+        chain_id=state.chain_id,
+        status=state.status,
+        version=state.latest.version,
+        shipped=state.shipped(),
+        received=state.received(),
+    )
+
+
+def _events_after(
+    service: DocumentService, last: int, party: str | None, limit: int
+) -> list[tuple[int, dict[str, Any]]]:
+    query = (
+        select(
+            document_events.c.id,
+            document_events.c.event,
+            document_events.c.hash,
+            document_events.c.counterparty,
+            document_events.c.created_ms,
+            documents.c.doc_id,
+            documents.c.type,
+            documents.c.chain_id,
+        )
+        .join(documents, documents.c.hash == document_events.c.hash)
+        .where(document_events.c.id > last)
+        .order_by(document_events.c.id)
+        .limit(limit)
+    )
+    if party is not None:
+        query = query.where(document_events.c.counterparty == party)
+    with service.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return [
+        (
+            int(r.id),
+            {
+                "event": r.event,
+                "hash": r.hash,
+                "doc_id": r.doc_id,
+                "type": r.type,
+                "chain_id": r.chain_id,
+                "counterparty": r.counterparty,
+                "created_ms": int(r.created_ms),
+            },
+        )
+        for r in rows
+    ]
+
+
+@router.get(
+    "/events",
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "server-sent events"},
+        **problem_responses(401, 403),
+    },
+    response_class=StreamingResponse,
+    summary="Changes to documents, as server-sent events",
+)
+async def document_events_stream(
+    request: Request,
+    principal: CurrentPrincipal,
+    last_event_id: Annotated[str | None, Header(max_length=20)] = None,
+    after: Annotated[int | None, Query(ge=0, description="resume after this event id")] = None,
+    limit: Annotated[
+        int | None, Query(ge=1, le=10_000, description="close after this many events")
+    ] = None,
+) -> StreamingResponse:
+    party = _reader_party(principal)
+    service = document_service(request.app)
+    start = after if after is not None else 0
+    if after is None and last_event_id is not None and last_event_id.isdigit():
+        start = int(last_event_id)
+
+    async def stream() -> AsyncIterator[str]:
+        last, sent, quiet = start, 0, 0.0
+        yield "retry: 1000\n\n"
+        while limit is None or sent < limit:
+            if await request.is_disconnected():
+                return
+            batch = await asyncio.to_thread(_events_after, service, last, party, 100)
+            for event_id, data in batch:
+                yield f"id: {event_id}\nevent: document\ndata: {json.dumps(data)}\n\n"
+                last, sent = event_id, sent + 1
+                if limit is not None and sent >= limit:
+                    return
+            if not batch:
+                await asyncio.sleep(POLL_S)
+                quiet += POLL_S
+                if quiet >= HEARTBEAT_S:
+                    quiet = 0.0
+                    yield ": keep-alive\n\n"
+
+    return StreamingResponse(
+        stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
+    )
+
+
+@router.get(
+    "/{key}",
+    response_model=DocumentPublic,
+    responses=problem_responses(401, 403, 404),
+    summary="One document by hash or document id",
+)
+def get_document(
+    request: Request,
+    principal: CurrentPrincipal,
+    key: str,
+) -> DocumentPublic:
+    party = _reader_party(principal)
+    return DocumentPublic.of(document_service(request.app).get(key, party=party))

@@ -1,0 +1,93 @@
+"""Business documents between two nodes: purchase orders (with change orders), order
+acknowledgements, despatch advices and goods receipts.
+
+Canonical models (:mod:`._models`), signing and hashing (:mod:`._signed`), the
+pure per-chain state machine (:mod:`._machine`), inventory effects as data
+(:mod:`._effects`), and the I/O edge: tables, the service that creates and
+receives documents, and their point-to-point delivery.
+"""
+
+from node.documents._delivery import DOCUMENTS_INBOX_PATH, DeliveryResult, deliver_pending
+from node.documents._effects import BucketDelta, inventory_effects
+from node.documents._errors import (
+    DocumentError,
+    DocumentFormatError,
+    DocumentNotFoundError,
+    DocumentSignatureError,
+    OutOfOrderError,
+    TransitionError,
+)
+from node.documents._machine import OVER_SHIPMENT, ChainState, ChainStatus, apply
+from node.documents._models import (
+    AckLine,
+    AckStatus,
+    DespatchAdvice,
+    DespatchLine,
+    Document,
+    DocumentType,
+    GoodsReceipt,
+    OrderAck,
+    PoLine,
+    PurchaseOrder,
+    ReceiptLine,
+    document_json,
+    parse_document,
+)
+from node.documents._service import (
+    DOCUMENT_RECEIVED,
+    DOCUMENT_SENT,
+    DocumentService,
+    chain_digest,
+)
+from node.documents._signed import (
+    DOCUMENT_HASH_TAG,
+    SignedDocument,
+    canonical_bytes,
+    document_hash,
+    sign_document,
+)
+from node.documents._store import StoredDocument
+from node.documents._tables import document_events, metadata
+
+__all__ = [
+    "DOCUMENTS_INBOX_PATH",
+    "DOCUMENT_HASH_TAG",
+    "DOCUMENT_RECEIVED",
+    "DOCUMENT_SENT",
+    "OVER_SHIPMENT",
+    "AckLine",
+    "AckStatus",
+    "BucketDelta",
+    "ChainState",
+    "ChainStatus",
+    "DeliveryResult",
+    "DespatchAdvice",
+    "DespatchLine",
+    "Document",
+    "DocumentError",
+    "DocumentFormatError",
+    "DocumentNotFoundError",
+    "DocumentService",
+    "DocumentSignatureError",
+    "DocumentType",
+    "GoodsReceipt",
+    "OrderAck",
+    "OutOfOrderError",
+    "PoLine",
+    "PurchaseOrder",
+    "ReceiptLine",
+    "SignedDocument",
+    "StoredDocument",
+    "TransitionError",
+    "apply",
+    "canonical_bytes",
+    "chain_digest",
+    "deliver_pending",
+    "document_events",
+    "document_hash",
+    "document_json",
+    "inventory_effects",
+    "metadata",
+    "parse_document",
+    "sign_document",
+]

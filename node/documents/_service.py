@@ -1,0 +1,240 @@
+"""The documents service: create, receive, list and deliver signed documents.
+
+Creating a document signs it with this node's key, runs the chain's state
+machine, stores the plaintext in this node's tables, records its hash on this
+node's ledger (kind ``document.sent``: hash, type, chain digest, counterparty,
+references; no plaintext) and leaves it queued for delivery to the counterparty
+only. Receiving one checks the sender is its author, verifies the signature with
+the peer's registered key, waits for documents it references (``OutOfOrderError``,
+retryable), runs the state machine and records ``document.received``.
+Delivering the same document twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from sqlalchemy import Engine, select, update
+
+from governance import RuleSet
+from ledger import JSONValue, NoteSigner
+from ledger.storage import LedgerStore
+from node.documents._errors import (
+    DocumentError,
+    DocumentFormatError,
+    DocumentNotFoundError,
+    OutOfOrderError,
+    TransitionError,
+)
+from node.documents._machine import ChainState, apply
+from node.documents._models import DocumentType, parse_document
+from node.documents._signed import SignedDocument, sign_document
+from node.documents._store import (
+    StoredDocument,
+    findings_of,
+    insert_document,
+    load_chain,
+    stored,
+)
+from node.documents._tables import documents
+from node.peers.registry import Peer
+
+__all__ = ["DOCUMENT_RECEIVED", "DOCUMENT_SENT", "DocumentService", "chain_digest"]
+
+DOCUMENT_SENT: Final = "document.sent"
+DOCUMENT_RECEIVED: Final = "document.received"
+CHAIN_TAG: Final = b"scnode-document-chain/v1\x00"
+#: which party authors each type
+_AUTHOR: Final = {
+    DocumentType.PURCHASE_ORDER: "buyer",
+    DocumentType.ORDER_ACK: "supplier",
+    DocumentType.DESPATCH_ADVICE: "supplier",
+    DocumentType.GOODS_RECEIPT: "buyer",
+}
+
+
+def chain_digest(chain_id: str) -> str:
+    """What the ledger records for a chain: its id hashed (PO numbers stay private)."""
+    return hashlib.sha256(CHAIN_TAG + chain_id.encode("utf-8")).hexdigest()
+
+
+def _fill_refs(state: ChainState | None, body: dict[str, Any]) -> None:
+    """Fill the reference hashes a caller left out from the chain this node holds."""
+    kind = body.get("type")
+    if state is None:
+        return
+    if kind == DocumentType.PURCHASE_ORDER and body.get("version") is None:
+        body["version"] = state.latest.version + 1
+    if kind == DocumentType.PURCHASE_ORDER and body.get("version", 1) != 1:
+        body.setdefault("supersedes", state.versions[-1][1])
+    if kind == DocumentType.ORDER_ACK:
+        version = body.setdefault("po_version", state.latest.version)
+        match = [h for po, h in state.versions if po.version == version]
+        if match:
+            body.setdefault("po_hash", match[0])
+    if kind == DocumentType.DESPATCH_ADVICE:
+        version = body.setdefault("po_version", state.latest.version)
+        ack = state.acks.get(version) if isinstance(version, int) else None
+        if ack is None:
+            raise TransitionError(f"despatch: version {version} is not acknowledged")
+        body.setdefault("ack_hash", ack[1])
+    if kind == DocumentType.GOODS_RECEIPT:
+        advice = state.despatches.get(str(body.get("despatch_number")))
+        if advice is None:
+            raise TransitionError(
+                f"receipt for an unknown despatch {body.get('despatch_number')!r}"
+            )
+        body.setdefault("despatch_hash", advice[1])
+
+
+class DocumentService:
+    """Documents of one node (engine, keys and ledger supplied by the caller)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        signer: Callable[[], NoteSigner],
+        store: Callable[[], LedgerStore],
+        rules: RuleSet,
+    ) -> None:
+        self.engine = engine
+        self.signer = signer
+        self.store = store
+        self.rules = rules
+        self._lock = threading.Lock()  # one chain transition at a time in this process
+        self.changed = threading.Condition()
+
+    def _notify(self) -> None:
+        with self.changed:
+            self.changed.notify_all()
+
+    def _record(self, kind: str, signed: SignedDocument, counterparty: str, now_ms: int) -> int:
+        body: dict[str, JSONValue] = {
+            "hash": signed.hash,
+            "type": signed.document.type.value,
+            "chain": chain_digest(signed.document.chain_id),
+            "counterparty": counterparty,
+            "refs": list(signed.document.refs),
+        }
+        return self.store().append(kind, body, now_ms).seq
+
+    def create(self, data: object, peer: Peer, now_ms: int) -> StoredDocument:
+        """Sign, check, store and record a new document for ``peer``; queue its delivery."""
+        if not isinstance(data, Mapping):
+            raise DocumentFormatError("document must be a JSON object")
+        body = dict(data)
+        signer = self.signer()
+        try:
+            author_role = _AUTHOR[DocumentType(str(body.get("type")))]
+        except ValueError:
+            raise DocumentFormatError("document.type is missing or unknown") from None
+        other_role = "supplier" if author_role == "buyer" else "buyer"
+        body.setdefault(author_role, signer.name)
+        body.setdefault(other_role, peer.key.name)
+        if body[author_role] != signer.name or body[other_role] != peer.key.name:
+            raise DocumentFormatError(
+                f"{author_role} must be this node ({signer.name}) and {other_role} "
+                f"the counterparty ({peer.key.name})"
+            )
+        with self._lock:
+            chain = f"{body['buyer']}/{body.get('po_number')}"
+            with self.engine.connect() as conn:
+                state = load_chain(conn, chain, self.rules)
+            _fill_refs(state, body)
+            document = parse_document(body)
+            _, findings = apply(state, document, "0" * 64, rules=self.rules)
+            signed = sign_document(document, signer)
+            with self.engine.begin() as conn:
+                row_id = insert_document(
+                    conn,
+                    signed,
+                    direction="sent",
+                    counterparty=peer.key.name,
+                    peer_id=peer.id,
+                    now_ms=now_ms,
+                    findings=findings,
+                )
+            seq = self._record(DOCUMENT_SENT, signed, peer.key.name, now_ms)
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(documents).where(documents.c.id == row_id).values(ledger_seq=seq)
+                )
+        self._notify()
+        return self.get(signed.hash)
+
+    def receive(self, peer: Peer, data: object, now_ms: int) -> tuple[StoredDocument, bool]:
+        """Accept a document delivered by ``peer``; (stored, duplicate)."""
+        signed = SignedDocument.from_json(data)
+        document = signed.document
+        me = self.signer().name
+        if document.author != peer.key.name:
+            raise DocumentFormatError("the sending peer is not the document's author")
+        if me not in (document.buyer, document.supplier) or me == document.author:
+            raise DocumentFormatError("this node is not the document's counterparty")
+        signed.verify([peer.vkey])
+        with self._lock:
+            with self.engine.connect() as conn:
+                seen = conn.execute(
+                    select(documents.c.id).where(documents.c.hash == signed.hash)
+                ).first()
+                if seen is not None:
+                    return self.get(signed.hash), True
+                state = load_chain(conn, document.chain_id, self.rules)
+            known = state.hashes() if state is not None else frozenset()
+            missing = [h for h in document.refs if h not in known]
+            if missing:
+                raise OutOfOrderError(
+                    f"{document.doc_id} refers to {missing[0][:16]}..., not received yet"
+                )
+            _, findings = apply(state, document, signed.hash, rules=self.rules)
+            with self.engine.begin() as conn:
+                row_id = insert_document(
+                    conn,
+                    signed,
+                    direction="received",
+                    counterparty=peer.key.name,
+                    peer_id=peer.id,
+                    now_ms=now_ms,
+                    findings=findings,
+                )
+            seq = self._record(DOCUMENT_RECEIVED, signed, peer.key.name, now_ms)
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(documents).where(documents.c.id == row_id).values(ledger_seq=seq)
+                )
+        self._notify()
+        return self.get(signed.hash), False
+
+    def get(self, key: str, *, party: str | None = None) -> StoredDocument:
+        """A document by hash or document id; ``party`` limits it to one counterparty."""
+        query = select(documents).where((documents.c.hash == key) | (documents.c.doc_id == key))
+        if party is not None:
+            query = query.where(documents.c.counterparty == party)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(documents.c.id)).all()
+            if not rows:
+                raise DocumentNotFoundError(f"no document {key[:80]!r}")
+            if len(rows) > 1:
+                raise DocumentError(f"{key[:80]!r} names documents of several chains; use its hash")
+            return stored(rows[0], findings_of(conn, rows[0]._mapping["hash"]))
+
+    def list(
+        self, *, party: str | None = None, chain_id: str | None = None, limit: int = 500
+    ) -> list[StoredDocument]:
+        query = select(documents).order_by(documents.c.id).limit(limit)
+        if party is not None:
+            query = query.where(documents.c.counterparty == party)
+        if chain_id is not None:
+            query = query.where(documents.c.chain_id == chain_id)
+        with self.engine.connect() as conn:
+            return [stored(r, findings_of(conn, r._mapping["hash"])) for r in conn.execute(query)]
+
+    def chain(self, chain_id: str) -> ChainState:
+        with self.engine.connect() as conn:
+            state = load_chain(conn, chain_id, self.rules)
+        if state is None:
+            raise DocumentNotFoundError(f"no purchase order chain {chain_id[:80]!r}")
+        return state
