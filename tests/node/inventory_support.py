@@ -164,7 +164,7 @@ TOKENS = {
     "auditor": (Role.AUDITOR, "auditor-x"),
 }
 
-POLICY = {
+POLICY: dict[str, Any] = {
     "format": "scnode-disclosure-policy/v1",
     "version": 2,
     "roles": {
