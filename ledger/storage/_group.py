@@ -24,7 +24,7 @@ import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ledger import JSONValue, LedgerError, StorageError
 from ledger.storage._records import Appended, NewEntry
@@ -33,8 +33,7 @@ from ledger.storage._store import LedgerStore
 __all__ = ["GroupCommitter"]
 
 
-@dataclass(frozen=True)
-class _Request:
+class _Request(NamedTuple):
     kind: str
     body: dict[str, JSONValue]
     future: Future[Appended]

@@ -38,6 +38,7 @@ from ledger import (
     NoteSigner,
     NoteVerifier,
     StorageError,
+    canonical_json,
     consistency_plan,
     inclusion_plan,
     leaf_hash,
@@ -46,6 +47,7 @@ from ledger import (
     sign_checkpoint,
 )
 from ledger.storage._engine import WRITE_OPTION, configure_engine
+from ledger.storage._leaf import entry_leaf
 from ledger.storage._records import (
     Appended,
     NewEntry,
@@ -161,6 +163,7 @@ class LedgerStore:
             return []
         with self._write() as (conn, head):
             size, last = head.size, head.last_leaf_hash
+            origin_json = canonical_json(self.origin)
             tree = CompactRange(size, _split_border(head.border))
             entry_rows: list[tuple[object, ...]] = []
             node_rows: list[tuple[object, ...]] = []
@@ -168,7 +171,7 @@ class LedgerStore:
             for offset, item in enumerate(items):
                 seq = size + offset
                 entry = Entry(seq, item.kind, item.body, last, item.timestamp_ms, self.origin)
-                leaf = entry.leaf()
+                leaf = entry_leaf(entry, origin_json)
                 last = leaf_hash(leaf)
                 entry_rows.append((self.log_id, seq, leaf, last, item.kind, item.timestamp_ms))
                 node_rows.extend(

@@ -36,6 +36,7 @@ from ledger import (
     open_checkpoint,
     root_from_nodes,
 )
+from ledger.storage._leaf import BODY_START, leaf_tail
 from ledger.storage._records import StoredCheckpoint, VerifyReport
 from ledger.storage._schema import checkpoints, entries, logs, nodes
 
@@ -48,7 +49,7 @@ _CHUNK_BITS = 13
 _CHUNK = 1 << _CHUNK_BITS
 _LEAF_PREFIX = b"\x00"
 _NODE_PREFIX = b"\x01"
-_BODY_START = b'{"body":{'
+_BODY_OBJECT = BODY_START + b"{"
 
 
 class _LeafCheck:
@@ -65,30 +66,13 @@ class _LeafCheck:
     def __init__(self, origin: str) -> None:
         self.origin = origin
         self.origin_json = canonical_json(origin)
-        self.type_json = canonical_json(ENTRY_TYPE)
         self.kinds: dict[str, bytes] = {}
 
     def tail(self, index: int, prev: bytes, kind: str, ts: int) -> bytes:
         kind_json = self.kinds.get(kind)
         if kind_json is None:
             kind_json = self.kinds[kind] = canonical_json(kind)
-        return b"".join(
-            (
-                b',"kind":',
-                kind_json,
-                b',"origin":',
-                self.origin_json,
-                b',"prev":"',
-                prev.hex().encode("ascii"),
-                b'","seq":',
-                str(index).encode("ascii"),
-                b',"timestamp_ms":',
-                str(ts).encode("ascii"),
-                b',"type":',
-                self.type_json,
-                b"}",
-            )
-        )
+        return leaf_tail(kind_json, self.origin_json, prev, index, ts)
 
     def check(
         self, index: int, leaf: bytes, stored: tuple[bytes, str, int], prev: bytes, blamed: int
@@ -98,7 +82,7 @@ class _LeafCheck:
         digest = hashlib.sha256(_LEAF_PREFIX + leaf).digest()
         if digest != stored_hash:
             raise ChainError(index, f"entry {index}: leaf bytes do not match the stored leaf hash")
-        if not (leaf.startswith(_BODY_START) and leaf.endswith(self.tail(index, prev, kind, ts))):
+        if not (leaf.startswith(_BODY_OBJECT) and leaf.endswith(self.tail(index, prev, kind, ts))):
             self.diagnose(index, leaf, stored, prev, blamed)
         return digest
 
