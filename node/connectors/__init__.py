@@ -1,0 +1,43 @@
+"""Connectors to partners' ERPs: Odoo (JSON-2 API) and ERPNext / Frappe (REST + webhooks).
+
+Each connector reads the ERP's own records, maps them through approved
+:mod:`semantic_mapping` profiles into canonical inventory records (published
+through :mod:`node.inventory`) and governance-shaped documents (purchase orders,
+goods receipts). Frappe webhooks are accepted only with a valid
+``X-Frappe-Webhook-Signature`` (HMAC-SHA256, constant-time comparison) and never
+twice. See docs/connectors.md.
+"""
+
+from node.connectors import erpnext, odoo
+from node.connectors._errors import (
+    ConnectorError,
+    PayloadError,
+    UpstreamError,
+    WebhookSignatureError,
+)
+from node.connectors._mapping import ImportedDocument, positions_body
+from node.connectors._webhook import (
+    FRAPPE_SIGNATURE_HEADER,
+    ReplayGuard,
+    Verdict,
+    body_digest,
+    sign_frappe,
+    verify_frappe_signature,
+)
+
+__all__ = [
+    "FRAPPE_SIGNATURE_HEADER",
+    "ConnectorError",
+    "ImportedDocument",
+    "PayloadError",
+    "ReplayGuard",
+    "UpstreamError",
+    "Verdict",
+    "WebhookSignatureError",
+    "body_digest",
+    "erpnext",
+    "odoo",
+    "positions_body",
+    "sign_frappe",
+    "verify_frappe_signature",
+]
