@@ -24,6 +24,8 @@ from ledger import (
 )
 from node.cli._app import CliError, main
 from node.cli._progress import progress
+from node.cli.finance_cmd import verify_financing_bundle
+from node.finance import is_financing_bundle
 
 __all__ = ["verify"]
 
@@ -125,6 +127,19 @@ def _print_report(report: BundleReport) -> None:
     help="Witness cosignatures each checkpoint needs. Default: every --witness given.",
 )
 @click.option("--origin", default=None, help="Require this log origin.")
+@click.option(
+    "--bank-vkey",
+    "bank_vkeys",
+    multiple=True,
+    help="Financing bundles: the bank's own pinned vkey (text or file). Repeatable.",
+)
+@click.option(
+    "--max-gap-hours",
+    type=click.FloatRange(min=0),
+    default=48.0,
+    show_default=True,
+    help="Financing bundles: longest stretch without proven coverage.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def verify(
     bundle_file: Path,
@@ -133,13 +148,30 @@ def verify(
     witnesses: tuple[str, ...],
     quorum: int | None,
     origin: str | None,
+    bank_vkeys: tuple[str, ...],
+    max_gap_hours: float,
     as_json: bool,
 ) -> None:
-    """Verify an evidence bundle offline; exit status 0 only if everything verifies."""
+    """Verify an evidence bundle offline; exit status 0 only if everything verifies.
+
+    A financing bundle (with a ``financing`` member) gets the credit officer's report.
+    """
     data = _read_bundle(bundle_file)
     keys = [_read_key(v) for v in vkeys]
     witness_keys = [_read_key(w) for w in witnesses]
     needed = len(witness_keys) if quorum is None else quorum
+    if is_financing_bundle(data):
+        verify_financing_bundle(
+            data,
+            vkeys=keys,
+            witnesses=witness_keys,
+            quorum=needed,
+            origin=origin,
+            bank_vkeys=list(bank_vkeys),
+            max_gap_hours=max_gap_hours,
+            as_json=as_json,
+        )
+        return
     try:
         bundle = Bundle.from_bytes(data)
         with progress("Verifying bundle", len(bundle.entries), quiet=as_json) as advance:

@@ -1,0 +1,331 @@
+"""``scnode finance ...``: grants to banks, co-signed pledges, coverage, exports, registry.
+
+The borrower runs ``grant``, ``pledge request``, ``pledge complete``, ``cover`` and
+``export``; the bank runs ``pledge sign`` on its own node (its node key signs the
+pledge text) and ``scnode verify`` on the exported bundle. Every expected failure
+is one line and exit status 1.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from functools import wraps
+from pathlib import Path
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
+
+import click
+from sqlalchemy.exc import SQLAlchemyError
+
+from ledger import LedgerError, NoteVerifier, open_note
+from node.cli._app import CliContext, CliError, main, pass_cli
+
+if TYPE_CHECKING:
+    from node.finance import Finance
+
+__all__ = ["finance_group", "parse_period"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+_MONTH = re.compile(r"(\d{4})-(\d{2})\Z")
+_DAY = "%Y-%m-%d"
+
+
+def parse_period(text: str) -> tuple[int, int]:
+    """``YYYY-MM`` (a calendar month) or ``YYYY-MM-DD..YYYY-MM-DD`` (whole UTC days)."""
+    try:
+        month = _MONTH.match(text)
+        if month:
+            start = datetime(int(month[1]), int(month[2]), 1, tzinfo=UTC)
+            nxt = (start + timedelta(days=32)).replace(day=1)
+        else:
+            first, _, last = text.partition("..")
+            start = datetime.strptime(first, _DAY).replace(tzinfo=UTC)
+            nxt = datetime.strptime(last or first, _DAY).replace(tzinfo=UTC) + timedelta(days=1)
+    except ValueError:
+        raise CliError(f"period {text!r}: use YYYY-MM or YYYY-MM-DD..YYYY-MM-DD") from None
+    if nxt <= start:
+        raise CliError(f"period {text!r} ends before it starts")
+    return int(start.timestamp() * 1000), int(nxt.timestamp() * 1000) - 1
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _clean(func: Callable[P, R]) -> Callable[P, R]:
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from node.db import DatabaseError
+        from node.disclosure import GrantError
+        from node.finance import FinanceError
+        from node.keys import KeyFileError
+        from node.settings import SettingsError
+
+        try:
+            return func(*args, **kwargs)
+        except (FinanceError, GrantError, LedgerError, KeyFileError, SettingsError) as exc:
+            raise CliError(str(exc)) from None
+        except DatabaseError as exc:
+            raise CliError(str(exc)) from None
+        except OSError as exc:
+            raise CliError(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
+        except SQLAlchemyError as exc:
+            detail = str(getattr(exc, "orig", None) or exc.__class__.__name__).splitlines()[0]
+            raise CliError(f"database error: {detail[:200]}") from None
+
+    return wrapper
+
+
+@contextmanager
+def _finance(home: Path) -> Iterator[tuple[Finance, list[str]]]:
+    """The node's :class:`node.finance.Finance` and its log's vkeys."""
+    from ledger.storage import LedgerStore
+    from node.db import create_engine, upgrade
+    from node.finance import Finance
+    from node.keys import keys_exist, load_keys
+    from node.settings import SETTINGS_FILE, load_settings
+
+    if not (home / SETTINGS_FILE).exists() and not keys_exist(home):
+        raise CliError(f"no node in {home} (run: scnode init --name NAME)")
+    settings = load_settings(home=home)
+    keys = load_keys(home)
+    upgrade(settings.database_url)
+    engine = create_engine(settings.database_url)
+    try:
+        origin = settings.node_name or keys.active.name
+        store = LedgerStore.open(engine, origin)
+        yield (
+            Finance(engine, store, keys.signers, _now_ms, secrets.SystemRandom()),
+            list(keys.history),
+        )
+    finally:
+        engine.dispose()
+
+
+def _read_text(value: str, what: str) -> str:
+    path = Path(value)
+    if path.is_file():
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CliError(f"cannot read {what} file {value}: {exc}") from None
+    return value.strip()
+
+
+def _write(out: Path, data: bytes) -> None:
+    if out.is_dir():
+        raise CliError(f"--out {out} is a folder")
+    if not out.parent.is_dir():
+        raise CliError(f"folder {out.parent} does not exist")
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(out)
+
+
+def _echo(value: object) -> None:
+    click.echo(json.dumps(value, indent=2, sort_keys=True))
+
+
+@main.group("finance")
+def finance_group() -> None:
+    """Inventory-backed financing: grants, pledges, coverage proofs, bank bundles."""
+
+
+@finance_group.command("grant")
+@click.option("--bank", required=True, help="The bank's name (its node key name).")
+@click.option("--sku", "skus", multiple=True, required=True, help="SKU (or pattern). Repeatable.")
+@click.option("--site", "sites", multiple=True, required=True, help="Site. Repeatable.")
+@click.option("--period", required=True, help="YYYY-MM or YYYY-MM-DD..YYYY-MM-DD (UTC).")
+@pass_cli
+@_clean
+def grant_cmd(
+    cli: CliContext, bank: str, skus: tuple[str, ...], sites: tuple[str, ...], period: str
+) -> None:
+    """Grant a bank access to chosen SKUs and sites for a period (logged by hash)."""
+    start, end = parse_period(period)
+    with _finance(cli.home) as (fin, _):
+        grant, record, seq = fin.grant(
+            bank=bank, skus=list(skus), sites=list(sites), from_ms=start, to_ms=end
+        )
+    _echo({"grant": grant.to_json(), "entry": seq, "subjects": list(record.subjects)})
+
+
+@finance_group.group("pledge")
+def pledge_group() -> None:
+    """Pledges: the borrower requests, the bank signs, the borrower completes."""
+
+
+@pledge_group.command("request")
+@click.option("--grant", "grant_id", required=True, help="The grant the pledge rests on.")
+@click.option("--bank-vkey", required=True, help="The bank's vkey (text or file).")
+@click.option("--sku", required=True)
+@click.option("--site", required=True)
+@click.option("--quantity", type=click.IntRange(min=1), required=True)
+@click.option("--period", required=True, help="YYYY-MM or YYYY-MM-DD..YYYY-MM-DD (UTC).")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Request file.")
+@pass_cli
+@_clean
+def request_cmd(
+    cli: CliContext,
+    *,
+    grant_id: str,
+    bank_vkey: str,
+    sku: str,
+    site: str,
+    quantity: int,
+    period: str,
+    out: Path,
+) -> None:
+    """Write a pledge signed by the borrower, for the bank to countersign."""
+    from ledger import canonical_json
+
+    start, end = parse_period(period)
+    vkey = _read_text(bank_vkey, "bank vkey")
+    NoteVerifier.from_vkey(vkey)
+    with _finance(cli.home) as (fin, _):
+        signed = fin.request_pledge(
+            grant_id=grant_id,
+            bank_vkey=vkey,
+            sku=sku,
+            site=site,
+            quantity=quantity,
+            from_ms=start,
+            to_ms=end,
+        )
+    _write(out, canonical_json(signed.to_body()))
+    click.echo(f"pledge {signed.pledge.id} written to {out}; the bank signs it next")
+
+
+@pledge_group.command("sign")
+@click.argument("request", type=click.Path(dir_okay=False, path_type=Path))
+@pass_cli
+@_clean
+def sign_cmd(cli: CliContext, request: Path) -> None:
+    """(Bank) Check the borrower's signature and print this node's signature line."""
+    from node.finance import SignedPledge
+    from node.keys import load_keys
+
+    signed = SignedPledge.from_bytes(request.read_bytes())
+    keys = load_keys(cli.home)
+    signer = keys.active
+    if signer.vkey != signed.pledge.bank_vkey:
+        raise CliError(f"the pledge names bank key {signed.pledge.bank_vkey}, not this node's")
+    borrower = NoteVerifier.from_vkey(signed.pledge.borrower_vkey)
+    text = signed.pledge.note_text()
+    _, ok = open_note(signed.note(), [borrower])
+    if not ok:
+        raise CliError("the request is not signed by the borrower key it names")
+    click.echo(signer.sign_line(text), nl=False)
+
+
+@pledge_group.command("complete")
+@click.argument("pledge_id")
+@click.option("--signature", required=True, help="The bank's signature line (text or file).")
+@pass_cli
+@_clean
+def complete_cmd(cli: CliContext, pledge_id: str, signature: str) -> None:
+    """Add the bank's signature; log the pledge if the stock covers all pledges."""
+    line = _read_text(signature, "signature")
+    with _finance(cli.home) as (fin, _):
+        signed, seq = fin.complete_pledge(pledge_id, line)
+    click.echo(f"pledge {signed.pledge.id} logged as entry {seq}, coverage proven")
+
+
+@finance_group.command("cover")
+@pass_cli
+@_clean
+def cover_cmd(cli: CliContext) -> None:
+    """Prove coverage for every snapshot whose latest proof is out of date."""
+    with _finance(cli.home) as (fin, _):
+        done = fin.cover_all()
+    click.echo(f"{len(done)} coverage proof(s) logged")
+
+
+@finance_group.command("export")
+@click.option("--bank", required=True)
+@click.option("--period", required=True, help="YYYY-MM or YYYY-MM-DD..YYYY-MM-DD (UTC).")
+@click.option("--out", type=click.Path(path_type=Path), required=True)
+@pass_cli
+@_clean
+def export_cmd(cli: CliContext, bank: str, period: str, out: Path) -> None:
+    """Write a financing evidence bundle (scnode-evidence/v1 + financing) for a bank."""
+    start, end = parse_period(period)
+    with _finance(cli.home) as (fin, vkeys):
+        data = fin.export(bank=bank, from_ms=start, to_ms=end, vkeys=vkeys)
+    _write(out, data)
+    click.echo(f"financing bundle for {bank} written to {out} ({len(data)} bytes)")
+
+
+@finance_group.command("registry")
+@click.option("--borrower", default=None, help="The borrower's log origin (default: this node).")
+@click.option("--sku", required=True)
+@click.option("--site", required=True)
+@click.option("--period", required=True, help="YYYY-MM or YYYY-MM-DD..YYYY-MM-DD (UTC).")
+@pass_cli
+@_clean
+def registry_cmd(cli: CliContext, borrower: str | None, sku: str, site: str, period: str) -> None:
+    """Registry keys of (borrower, sku, site) for the period, and this log's pledges on them."""
+    from node.finance import period_keys
+
+    start, end = parse_period(period)
+    with _finance(cli.home) as (fin, _):
+        origin = borrower or fin.origin
+        keys = period_keys(origin, sku, site, start, end)
+        hits = fin.registry(keys) if origin == fin.origin else []
+    _echo({"borrower": origin, "keys": list(keys), "pledges": [h.to_json() for h in hits]})
+
+
+def verify_financing_bundle(
+    data: bytes,
+    *,
+    vkeys: list[str],
+    witnesses: list[str],
+    quorum: int,
+    origin: str | None,
+    bank_vkeys: list[str],
+    max_gap_hours: float,
+    as_json: bool,
+) -> None:
+    """``scnode verify`` on a financing bundle: the credit officer's report; exit 1 unless ok."""
+    from node.finance import (
+        FinanceFormatError,
+        FinancingVerificationError,
+        render_report,
+        verify_financing,
+    )
+
+    try:
+        report = verify_financing(
+            data,
+            vkeys=vkeys,
+            witnesses=witnesses,
+            quorum=quorum,
+            bank_vkeys=[_read_text(v, "bank vkey") for v in bank_vkeys],
+            max_gap_ms=int(max_gap_hours * 3_600_000),
+        )
+    except FinancingVerificationError as exc:
+        report = exc.report
+    except FinanceFormatError as exc:
+        if as_json:
+            click.echo(json.dumps({"ok": False, "error": f"malformed input: {exc}"}))
+            raise click.exceptions.Exit(1) from None
+        raise CliError(f"malformed input: {exc}") from None
+    ok = report.ok and (origin is None or report.origin == origin)
+    if as_json:
+        doc = report.to_json()
+        if origin is not None and report.origin != origin:
+            doc["ok"] = False
+            doc["problems"] = [*report.problems, f"bundle is for log {report.origin!r}"]
+        click.echo(json.dumps(doc, indent=2))
+    else:
+        click.echo(render_report(report), nl=False)
+        if origin is not None and report.origin != origin:
+            click.echo(f"FAILED: bundle is for log {report.origin!r}, not {origin!r}")
+    if not ok:
+        raise click.exceptions.Exit(1)

@@ -1,0 +1,128 @@
+"""Inventory-backed financing: grants to banks, co-signed pledges, coverage proofs.
+
+* :class:`Pledge` / :class:`SignedPledge`: the pledge both borrower and bank sign
+  (a C2SP signed note over its RFC 8785 body); the quantity is a Pedersen
+  commitment with a range proof; :func:`registry_key` names (borrower, SKU, site,
+  month) so other banks find that a pledge exists without learning its terms.
+* :class:`Coverage`, :func:`prove_coverage_at`: for a snapshot, committed available
+  stock covers the sum of ALL active pledges (at a ratio of the ladder), in zero
+  knowledge, with a range proof on every pledge.
+* :func:`verify_financing`: the offline check of a financing bundle
+  (``scnode-evidence/v1`` plus a ``financing`` member) and the credit officer's
+  :class:`FinancingReport` (:func:`render_report`).
+* :func:`build_forwarded` / :func:`verify_forwarded`: a supplier's facts forwarded
+  unchanged across tiers.
+* :class:`Finance`: the borrower node's service (database and ledger edge).
+
+See docs/financing.md and docs/threat-model-financing.md.
+"""
+
+from node.finance._bundle import (
+    FINANCING_FORMAT,
+    FINANCING_MEMBER,
+    FinancingHeader,
+    build_financing_bundle,
+    is_financing_bundle,
+)
+from node.finance._coverage import (
+    BASIS,
+    COVERAGE_FORMAT,
+    COVERAGE_KIND,
+    RATIO_LADDER,
+    Coverage,
+    PledgeRef,
+    coverage_context,
+    prove_coverage_at,
+    scale_commitment,
+    scale_opening,
+)
+from node.finance._errors import (
+    FinanceError,
+    FinanceFormatError,
+    FinanceVerificationError,
+    PledgeRefusedError,
+)
+from node.finance._forward import (
+    FORWARD_FORMAT,
+    ForwardedFact,
+    ForwardedReport,
+    build_forwarded,
+    verify_forwarded,
+)
+from node.finance._grant import GRANT_FORMAT, GRANT_KIND, GrantRecord, grant_digest
+from node.finance._pledge import (
+    PLEDGE_BITS,
+    PLEDGE_FORMAT,
+    PLEDGE_KIND,
+    REGISTRY_TAG,
+    Pledge,
+    SignedPledge,
+    month_buckets,
+    pledge_context,
+    registry_key,
+)
+from node.finance._registry import RegistryHit, period_keys, registry_lookup
+from node.finance._report import (
+    FinancingReport,
+    FinancingVerificationError,
+    PledgeLine,
+    SnapshotLine,
+    render_report,
+)
+from node.finance._service import Finance, SnapshotOpening
+from node.finance._tables import finance_grants, finance_pledges
+from node.finance._verify import DEFAULT_MAX_GAP_MS, verify_financing
+
+__all__ = [
+    "BASIS",
+    "COVERAGE_FORMAT",
+    "COVERAGE_KIND",
+    "DEFAULT_MAX_GAP_MS",
+    "FINANCING_FORMAT",
+    "FINANCING_MEMBER",
+    "FORWARD_FORMAT",
+    "GRANT_FORMAT",
+    "GRANT_KIND",
+    "PLEDGE_BITS",
+    "PLEDGE_FORMAT",
+    "PLEDGE_KIND",
+    "RATIO_LADDER",
+    "REGISTRY_TAG",
+    "Coverage",
+    "Finance",
+    "FinanceError",
+    "FinanceFormatError",
+    "FinanceVerificationError",
+    "FinancingHeader",
+    "FinancingReport",
+    "FinancingVerificationError",
+    "ForwardedFact",
+    "ForwardedReport",
+    "GrantRecord",
+    "Pledge",
+    "PledgeLine",
+    "PledgeRef",
+    "PledgeRefusedError",
+    "RegistryHit",
+    "SignedPledge",
+    "SnapshotLine",
+    "SnapshotOpening",
+    "build_financing_bundle",
+    "build_forwarded",
+    "coverage_context",
+    "finance_grants",
+    "finance_pledges",
+    "grant_digest",
+    "is_financing_bundle",
+    "month_buckets",
+    "period_keys",
+    "pledge_context",
+    "prove_coverage_at",
+    "registry_key",
+    "registry_lookup",
+    "render_report",
+    "scale_commitment",
+    "scale_opening",
+    "verify_financing",
+    "verify_forwarded",
+]

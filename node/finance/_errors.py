@@ -1,0 +1,21 @@
+"""The error hierarchy of :mod:`node.finance`."""
+
+from __future__ import annotations
+
+__all__ = ["FinanceError", "FinanceFormatError", "FinanceVerificationError", "PledgeRefusedError"]
+
+
+class FinanceError(Exception):
+    """Base class of every error raised by :mod:`node.finance`."""
+
+
+class FinanceFormatError(FinanceError):
+    """A pledge, coverage record or bundle that is malformed (bad input)."""
+
+
+class FinanceVerificationError(FinanceError):
+    """A signature, proof or cross-reference that does not verify."""
+
+
+class PledgeRefusedError(FinanceError):
+    """A pledge the borrower's stock cannot cover together with the pledges already active."""
