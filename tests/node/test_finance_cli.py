@@ -1,0 +1,235 @@
+"""``scnode finance`` and ``scnode verify`` on a financing bundle, through the real CLI:
+borrower and bank are two node homes; the pledge travels as files between them."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from node.cli import main
+
+BORROWER = "borrower.example/module-maker"
+BANK = "bank-a.example"
+
+
+def _run(home: Path, *args: str) -> Result:
+    return CliRunner().invoke(main, ["--home", str(home), *args])
+
+
+def _ok(home: Path, *args: str) -> str:
+    got = _run(home, *args)
+    assert got.exit_code == 0, got.output
+    return got.output
+
+
+def _month() -> str:
+    """Yesterday to tomorrow (UTC): holds a snapshot taken a minute ago at any hour."""
+    today = datetime.now(UTC).date()
+    return f"{today - timedelta(days=1)}..{today + timedelta(days=1)}"
+
+
+@pytest.fixture(scope="module")
+def homes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str, Path]:
+    """Borrower and bank homes, one snapshot, a grant, a pledge, and the exported bundle."""
+    root = tmp_path_factory.mktemp("finance-cli")
+    borrower, bank = root / "borrower", root / "bank"
+    log_vkey = _ok(borrower, "init", "--name", BORROWER).strip()
+    bank_vkey = _ok(bank, "init", "--name", BANK).strip()
+    as_of = (datetime.now(UTC) - timedelta(minutes=1)).replace(microsecond=0).isoformat()
+    snapshot = root / "stock.json"
+    snapshot.write_text(
+        json.dumps(
+            {
+                "positions": [
+                    {
+                        "sku": "CHIP-000",
+                        "location": "FAB1",
+                        "as_of": as_of,
+                        "quantities": {"available": 1000, "in_transit": 0, "in_inspection": 0},
+                        "safety_stock": 10,
+                    }
+                ]
+            }
+        )
+    )
+    _ok(borrower, "publish", str(snapshot), "--json")
+    grant = json.loads(
+        _ok(
+            borrower,
+            "finance",
+            "grant",
+            "--bank",
+            BANK,
+            "--sku",
+            "CHIP-000",
+            "--site",
+            "FAB1",
+            "--period",
+            _month(),
+        )
+    )
+    request = root / "request.json"
+    _ok(
+        borrower,
+        "finance",
+        "pledge",
+        "request",
+        "--grant",
+        grant["grant"]["id"],
+        "--bank-vkey",
+        bank_vkey,
+        "--sku",
+        "CHIP-000",
+        "--site",
+        "FAB1",
+        "--quantity",
+        "700",
+        "--period",
+        _month(),
+        "--out",
+        str(request),
+    )
+    signature = root / "bank.sig"
+    signature.write_text(_ok(bank, "finance", "pledge", "sign", str(request)))
+    pledge_id = json.loads(request.read_text())["pledge"]["id"]
+    out = _ok(borrower, "finance", "pledge", "complete", pledge_id, "--signature", str(signature))
+    assert "coverage proven" in out
+    bundle = root / "bundle.json"
+    _ok(borrower, "finance", "export", "--bank", BANK, "--period", _month(), "--out", str(bundle))
+    (root / "bank.vkey").write_text(bank_vkey)
+    return borrower, bank, log_vkey, bundle
+
+
+def test_verify_prints_the_credit_officer_report(homes: tuple[Path, Path, str, Path]) -> None:
+    _borrower, bank, log_vkey, bundle = homes
+    got = _run(
+        bank,
+        "verify",
+        str(bundle),
+        "--vkey",
+        log_vkey,
+        "--bank-vkey",
+        str(bundle.parent / "bank.vkey"),
+        "--max-gap-hours",
+        "1000",
+    )
+    assert got.exit_code == 0, got.output
+    assert f"Financing evidence from {BORROWER} for bank {BANK}" in got.output
+    assert "Lowest proven coverage: 125 %" in got.output  # 1000 against 700
+    assert "OK: the financing evidence verifies" in got.output
+    as_json = json.loads(
+        _ok(bank, "verify", str(bundle), "--vkey", log_vkey, "--json", "--max-gap-hours", "1000")
+    )
+    assert as_json["ok"] is True
+    assert as_json["lowest_ratio_bp"] == 12_500
+
+
+def test_verify_fails_on_a_changed_byte_and_on_gaps(homes: tuple[Path, Path, str, Path]) -> None:
+    _borrower, bank, log_vkey, bundle = homes
+    data = bytearray(bundle.read_bytes())
+    at = data.index(b'"proof":"') + 40  # inside the first inclusion proof text
+    data[at] = ord("A") if data[at] != ord("A") else ord("B")
+    changed = bundle.parent / "changed.json"
+    changed.write_bytes(bytes(data))
+    got = _run(bank, "verify", str(changed), "--vkey", log_vkey, "--max-gap-hours", "1000")
+    assert got.exit_code == 1
+    assert "Traceback" not in got.output
+    # The pledge runs to the end of the month: a tight gap limit finds the stretch
+    # with no snapshot after the only one.
+    gaps = _run(bank, "verify", str(bundle), "--vkey", log_vkey, "--max-gap-hours", "1")
+    assert gaps.exit_code == 1
+    assert "Gaps (no proven coverage for more than 1 h)" in gaps.output
+
+
+def test_second_pledge_beyond_the_stock_is_refused(homes: tuple[Path, Path, str, Path]) -> None:
+    borrower, bank, _log_vkey, bundle = homes
+    registry = json.loads(
+        _ok(
+            borrower,
+            "finance",
+            "registry",
+            "--sku",
+            "CHIP-000",
+            "--site",
+            "FAB1",
+            "--period",
+            _month(),
+        )
+    )
+    assert len(registry["pledges"]) == 1
+    grant = json.loads(
+        _ok(
+            borrower,
+            "finance",
+            "grant",
+            "--bank",
+            BANK,
+            "--sku",
+            "CHIP-000",
+            "--site",
+            "FAB1",
+            "--period",
+            _month(),
+        )
+    )
+    request = bundle.parent / "second.json"
+    _ok(
+        borrower,
+        "finance",
+        "pledge",
+        "request",
+        "--grant",
+        grant["grant"]["id"],
+        "--bank-vkey",
+        str(bundle.parent / "bank.vkey"),
+        "--sku",
+        "CHIP-000",
+        "--site",
+        "FAB1",
+        "--quantity",
+        "400",
+        "--period",
+        _month(),
+        "--out",
+        str(request),
+    )
+    signature = _ok(bank, "finance", "pledge", "sign", str(request))
+    pledge_id = json.loads(request.read_text())["pledge"]["id"]
+    got = _run(borrower, "finance", "pledge", "complete", pledge_id, "--signature", signature)
+    assert got.exit_code == 1
+    assert "cannot cover" in got.output
+    assert "Traceback" not in got.output
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        pytest.param(
+            ["finance", "export", "--bank", "x", "--period", "2026-13", "--out", "f"],
+            "period",
+            id="bad-period",
+        ),
+        pytest.param(
+            ["finance", "pledge", "complete", "nope", "--signature", "x"],
+            "no pledge",
+            id="unknown-pledge",
+        ),
+        pytest.param(
+            ["finance", "export", "--bank", "nobody", "--period", "2026-11", "--out", "f.json"],
+            "no pledge to nobody",
+            id="no-pledge",
+        ),
+    ],
+)
+def test_bad_input_is_one_line(
+    homes: tuple[Path, Path, str, Path], args: list[str], needle: str
+) -> None:
+    borrower = homes[0]
+    got = _run(borrower, *args)
+    assert got.exit_code == 1
+    assert needle in got.output
+    assert "Traceback" not in got.output
