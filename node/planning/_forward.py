@@ -1,8 +1,12 @@
 """Verifying a forwarded capacity fact offline: evidence bundle + proofs + disclosure.
 
 The input is the ``scnode-evidence/v1`` bundle the fact's author exported (see
-docs/evidence-bundle.md), forwarded byte for byte. :func:`verify_forwarded_fact`
-reads nothing but its arguments: no network, no clock. It checks, cheapest first:
+docs/evidence-bundle.md), forwarded byte for byte — either as is, or wrapped by
+the intermediary in the network's ``scnode-forwarded-fact/v1`` document
+(:func:`node.finance.build_forwarded`: ``{"format", "evidence", "facts": [{entry,
+subject, fact}], "via"}``), the same wrapper that carries stock facts to banks.
+:func:`verify_forwarded_fact` reads nothing but its arguments: no network, no
+clock. It checks, cheapest first:
 
 1. the bundle is exactly RFC 8785 canonical JSON (no byte may change unnoticed);
 2. every ``log.vkeys`` item is a pinned key or one introduced by the key history;
@@ -11,7 +15,9 @@ reads nothing but its arguments: no network, no clock. It checks, cheapest first
 4. the ``capacity_fact`` disclosure, if any: the sku and salt hash to the logged
    subject, each demand opening opens the logged demand commitment, and the
    demand equals what the caller expected;
-5. every zero-knowledge proof of every ``planning.capacity_fact`` entry.
+5. every zero-knowledge proof of every ``planning.capacity_fact`` entry;
+6. in a wrapper, every listed fact names a capacity-fact entry of the evidence,
+   its subject, and a relation that entry proves for at least one week.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from typing import Any
 
 import zk
 from ledger import Bundle, Entry, LedgerError, canonical_json, parse_json, verify_bundle
+from node.finance import FORWARD_FORMAT
 from node.planning._errors import FactError, PlanningFormatError
 from node.planning._fact import (
     FACT_FORMAT,
@@ -126,15 +133,8 @@ def verify_forwarded_fact(
     (week → quantity): require each of these weeks to be covered with a
     disclosed demand equal to the given one (the receiver's own demand).
     """
+    doc, data, listed = _unwrap(data)
     try:
-        doc = parse_json(data)
-        if canonical_json(doc) != data:
-            raise FactError("bundle is not in RFC 8785 canonical form")
-        if not isinstance(doc, dict):
-            raise FactError("bundle is not a JSON object")
-        unknown = sorted(set(doc) - _MEMBERS)
-        if unknown:
-            raise FactError(f"bundle has members a capacity fact does not use: {unknown}")
         bundle = Bundle.from_bytes(data)
         _check_vkeys(bundle, vkeys)
         report = verify_bundle(
@@ -164,9 +164,70 @@ def verify_forwarded_fact(
     if not parsed:
         raise FactError(f"bundle holds no {FACT_KIND} entry")
     _check_expected([f for f, _ in parsed], expect_demand)
+    if listed is not None:
+        _check_listed([f for f, _ in parsed], listed)
     for _, fact in parsed:
         verify_capacity_fact(fact, origin=bundle.origin)
     return tuple(f for f, _ in parsed)
+
+
+def _unwrap(data: bytes) -> tuple[dict[str, Any], bytes, list[tuple[int, str, str]] | None]:
+    """The evidence bundle (object and bytes) and, in a wrapper, the facts listed."""
+    try:
+        doc = parse_json(data)
+        canonical = canonical_json(doc)
+    except LedgerError as exc:
+        raise FactError(f"not a JSON document: {exc}") from exc
+    if canonical != data:
+        raise FactError("the document is not in RFC 8785 canonical form")
+    if not isinstance(doc, dict):
+        raise FactError("the document is not a JSON object")
+    listed: list[tuple[int, str, str]] | None = None
+    if doc.get("format") == FORWARD_FORMAT:
+        listed = _listed(doc)
+        evidence = doc["evidence"]
+        if not isinstance(evidence, dict):
+            raise FactError("the wrapper's evidence is not a bundle object")
+        doc, data = evidence, canonical_json(evidence)
+    unknown = sorted(set(doc) - _MEMBERS)
+    if unknown:
+        raise FactError(f"bundle has members a capacity fact does not use: {unknown}")
+    return doc, data, listed
+
+
+def _listed(doc: Mapping[str, Any]) -> list[tuple[int, str, str]]:
+    unknown = sorted(set(doc) - {"format", "evidence", "facts", "via"})
+    if unknown:
+        raise FactError(f"forwarded-fact document has unknown members {unknown}")
+    via = doc.get("via")
+    if via is not None and not isinstance(via, str):
+        raise FactError("via must be a string")
+    items = doc.get("facts")
+    if not isinstance(items, list) or not items:
+        raise FactError("facts must be a non-empty list")
+    out: list[tuple[int, str, str]] = []
+    for n, item in enumerate(items):
+        if not isinstance(item, Mapping) or set(item) != {"entry", "subject", "fact"}:
+            raise FactError(f"facts[{n}] must be {{entry, subject, fact}}")
+        entry, subject, fact = item["entry"], item["subject"], item["fact"]
+        if isinstance(entry, bool) or not isinstance(entry, int) or entry < 0:
+            raise FactError(f"facts[{n}].entry must be an entry index")
+        if not isinstance(subject, str) or not isinstance(fact, str):
+            raise FactError(f"facts[{n}] needs subject and fact strings")
+        out.append((entry, subject, fact))
+    return out
+
+
+def _check_listed(found: Sequence[VerifiedFact], listed: Sequence[tuple[int, str, str]]) -> None:
+    by_index = {f.index: f for f in found}
+    for entry, subject, fact in listed:
+        verified = by_index.get(entry)
+        if verified is None:
+            raise FactError(f"forwarded fact on entry {entry}: no capacity fact at that index")
+        if verified.subject != subject:
+            raise FactError(f"forwarded fact on entry {entry}: subject does not match")
+        if fact not in {w.relation.value for w in verified.weeks}:
+            raise FactError(f"forwarded fact on entry {entry}: the entry proves no {fact!r}")
 
 
 def _one(
