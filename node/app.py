@@ -18,8 +18,18 @@ from sqlalchemy import Engine, func, select
 
 from node.api.node_log import NodeLog
 from node.api.problems import install_problem_handlers, install_problem_openapi
-from node.api.routes import health, ledger, peer_status, peers, tokens, witness
+from node.api.routes import (
+    dashboard,
+    governance,
+    health,
+    ledger,
+    peer_status,
+    peers,
+    tokens,
+    witness,
+)
 from node.api.services import Services
+from node.governance import start_governance
 from node.metrics import Metrics, NodeState
 from node.peers.tables import peers as peers_table
 from node.settings import Settings, SettingsError, load_settings
@@ -76,7 +86,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop_governance = start_governance(_app)
         yield
+        await stop_governance()
         engine.dispose()
 
     app = FastAPI(
@@ -98,6 +110,8 @@ def create_app(settings: Settings) -> FastAPI:
         peers.router,
         ledger.router,
         witness.router,
+        governance.router,
+        dashboard.router,
     ):
         app.include_router(router)
     return app

@@ -8,5 +8,6 @@ from node.cli._app import bench, main
 from node.cli import ledger_cmd, mapping_cmd, peer_cmd, serve_cmd, token_cmd, verify_cmd, zk_cmd  # noqa: F401  isort: skip
 from node.cli import publish_cmd  # noqa: F401  isort: skip
 from node.cli import witness_cmd  # noqa: F401  isort: skip
+from node.cli import governance_cmd  # noqa: F401  isort: skip
 
 __all__ = ["bench", "main"]

@@ -1,0 +1,188 @@
+"""Partner metrics kept in memory and in the database, bucket by bucket.
+
+Each observation updates the partner's :class:`governance.PartnerMetrics` in
+memory and writes back only what changed: the (at most three) buckets holding
+the observation and the partner's state row, whose ``revision`` grows by one. A
+query first compares the stored revisions with the ones it holds and reloads
+just the partners another process (another uvicorn worker, the CLI) changed, so
+every process answers from the database's figures without re-reading them all.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from bisect import bisect_left
+from collections.abc import Callable, Iterable
+from typing import Any, Final
+
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from governance import MetricsStateError, NetworkMetrics, PartnerMetrics
+from node.governance._tables import governance_metric_buckets, governance_metric_state
+
+__all__ = ["MetricsStore", "upsert"]
+
+#: Bucket sizes by level name (``PartnerMetrics.buckets()`` levels).
+_SIZES: Final = {"minute": 60_000, "hour": 3_600_000, "day": 86_400_000}
+_METRICS_FORMAT: Final = "scnode-governance-metrics/v1"
+#: Buckets older than this are outside every window; the sweep deletes them.
+RETENTION_MS: Final = 31 * 86_400_000
+
+
+_UPSERTS: dict[tuple[str, str], Any] = {}
+
+
+def upsert(conn: Connection, table: Table, values: dict[str, Any], keys: Iterable[str]) -> None:
+    """INSERT … ON CONFLICT (keys) DO UPDATE on SQLite and PostgreSQL.
+
+    The statement is built once per dialect and table (every call for a table
+    passes the same columns) and executed with bound parameters.
+    """
+    cache_key = (conn.dialect.name, table.name)
+    stmt = _UPSERTS.get(cache_key)
+    if stmt is None:
+        keys = tuple(keys)
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        ins = dialect.insert(table)
+        changed = {k: ins.excluded[k] for k in values if k not in keys}
+        stmt = _UPSERTS[cache_key] = ins.on_conflict_do_update(
+            index_elements=list(keys), set_=changed
+        )
+    conn.execute(stmt, values)
+
+
+_REVISION = select(governance_metric_state.c.revision).where(
+    governance_metric_state.c.partner == bindparam("partner")
+)
+
+
+class MetricsStore:
+    """The node's :class:`NetworkMetrics`, persisted per bucket. Thread-safe."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.network = NetworkMetrics()
+        self._revisions: dict[str, int] = {}
+        self.lock = threading.RLock()
+
+    # -- reading -------------------------------------------------------------
+
+    def refresh(self, conn: Connection) -> None:
+        """Reload the partners whose stored revision differs from the one held."""
+        rows = conn.execute(
+            select(governance_metric_state.c.partner, governance_metric_state.c.revision)
+        ).all()
+        with self.lock:
+            stale = [str(p) for p, rev in rows if self._revisions.get(str(p)) != int(rev)]
+            if stale:
+                self._reload(conn, stale)
+
+    def _reload(self, conn: Connection, partners: list[str]) -> None:
+        states = {
+            str(r.partner): r
+            for r in conn.execute(
+                select(governance_metric_state).where(
+                    governance_metric_state.c.partner.in_(partners)
+                )
+            )
+        }
+        buckets: dict[str, list[dict[str, Any]]] = {p: [] for p in partners}
+        for r in conn.execute(
+            select(governance_metric_buckets).where(
+                governance_metric_buckets.c.partner.in_(partners)
+            )
+        ):
+            buckets[str(r.partner)].append({"level": r.level, **json.loads(r.data)})
+        current = {p: self.network.partner(p) for p in self.network.partners()}
+        for p in partners:
+            state = states.get(p)
+            if state is None:
+                continue
+            current[p] = PartnerMetrics.from_dict(
+                {
+                    "format": _METRICS_FORMAT,
+                    "partner": p,
+                    "watermark": int(state.watermark),
+                    "state": json.loads(state.state),
+                    "buckets": buckets[p],
+                }
+            )
+            self._revisions[p] = int(state.revision)
+        self.network = NetworkMetrics(current.values())
+
+    # -- writing -------------------------------------------------------------
+
+    def begin(self, conn: Connection, partner: str) -> int:
+        """Before writing ``partner``: reload it if another process changed it;
+        returns the stored revision (0 if none)."""
+        with self.lock:
+            stored = conn.execute(_REVISION, {"partner": partner}).scalar_one_or_none()
+            if stored is not None and int(stored) != self._revisions.get(partner):
+                self._reload(conn, [partner])
+            return 0 if stored is None else int(stored)
+
+    def apply(self, partner: str, change: Callable[[PartnerMetrics], Any]) -> Any:
+        """Apply ``change`` to ``partner``'s metrics in memory; returns its result."""
+        with self.lock:
+            return change(self.network.partner(partner))
+
+    def observe(
+        self, conn: Connection, partner: str, at: int, change: Callable[[PartnerMetrics], Any]
+    ) -> Any:
+        """Apply ``change`` to ``partner``'s metrics (an observation at ``at``) and
+        write the touched buckets and the state row on ``conn``; returns its result."""
+        with self.lock:
+            revision = self.begin(conn, partner)
+            result = self.apply(partner, change)
+            self.write(conn, partner, (at,), revision=revision)
+        return result
+
+    def write(self, conn: Connection, partner: str, times: Iterable[int], *, revision: int) -> None:
+        """Write the buckets of ``partner`` holding any of ``times``, and its state row
+        with revision ``revision + 1``."""
+        with self.lock:
+            metrics = self.network.partner(partner)
+            times = sorted(set(times))
+            rows = [
+                {
+                    "partner": partner,
+                    "level": level,
+                    "start": bucket.start,
+                    "data": json.dumps(bucket.to_dict(), separators=(",", ":")),
+                }
+                for level, bucket in metrics.buckets()
+                if _holds_any(times, bucket.start, bucket.start + _SIZES[level])
+            ]
+            state = {
+                "partner": partner,
+                "watermark": metrics.watermark,
+                "state": json.dumps(metrics.state.to_dict(), separators=(",", ":")),
+                "revision": revision + 1,
+            }
+            self._revisions[partner] = revision + 1
+        for row in rows:
+            upsert(conn, governance_metric_buckets, row, ("partner", "level", "start"))
+        upsert(conn, governance_metric_state, state, ("partner",))
+
+    def prune(self, conn: Connection, *, now: int) -> int:
+        """Delete bucket rows outside every window; the number deleted."""
+        done = conn.execute(
+            delete(governance_metric_buckets).where(
+                governance_metric_buckets.c.start < now - RETENTION_MS
+            )
+        )
+        return int(done.rowcount or 0)
+
+
+def _holds_any(times: list[int], start: int, end: int) -> bool:
+    """Whether sorted ``times`` has a value in ``[start, end)``."""
+    i = bisect_left(times, start)
+    return i < len(times) and times[i] < end
+
+
+def check_partner_id(partner: str) -> str:
+    if not isinstance(partner, str) or not partner.strip() or len(partner) > 200:
+        raise MetricsStateError("a partner id must be 1-200 characters of text")
+    return partner

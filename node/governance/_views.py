@@ -1,0 +1,206 @@
+"""JSON views of the governance state: health, dashboard, exceptions, lineage."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import func, select
+
+from governance import (
+    WINDOWS,
+    ExceptionCase,
+    breach_counts,
+    case_to_dict,
+    dashboard_view,
+    format_display,
+)
+from node.governance._case_store import load_case, load_cases, load_events, load_facts
+from node.governance._service import GovernanceService
+from node.governance._tables import governance_case_events, governance_records
+
+__all__ = ["case_view", "dashboard_json", "health_json", "lineage_json"]
+
+#: Cases resolved longer ago than this no longer count on the dashboard.
+_DASHBOARD_HISTORY_MS = 30 * 86_400_000
+#: Hourly sparklines, as governance's view models draw them.
+_SPARK_BUCKET = "hour"
+
+
+def _display(service: GovernanceService, ms: int | None, now: int) -> str | None:
+    if ms is None:
+        return None
+    offset = service.rule_set(now).timestamps.display_offset_minutes
+    return format_display(ms, offset_minutes=offset)
+
+
+def health_json(
+    service: GovernanceService, *, window: str | None, partner: str | None = None
+) -> dict[str, Any]:
+    """Health of every partner (or one), all windows or just ``window``."""
+    now = service.clock()
+    rules = service.rule_set(now)
+    with service.engine.connect() as conn:
+        partners = service.partners(conn, with_cases=True)
+        cases = load_cases(conn, since=now - _DASHBOARD_HISTORY_MS)
+    if partner is not None:
+        if partner not in partners:
+            raise LookupError(partner)
+        partners = [partner]
+    with service.metrics.lock:
+        healths = service.metrics.network.health(now=now, rules=rules, partners=partners)
+    breaches = breach_counts(cases, now=now)
+    open_by: dict[str, int] = {}
+    for c in cases:
+        if c.is_open:
+            open_by[c.assignee] = open_by.get(c.assignee, 0) + 1
+    rows = []
+    for h in healths:
+        row = h.to_dict()
+        row["windows"] = {
+            name: stats for name, stats in row["windows"].items() if window in (None, name)
+        }
+        row["open_exceptions"] = open_by.get(h.partner, 0)
+        row["sla_breaches"] = breaches.get(h.partner, 0)
+        rows.append(row)
+    return {
+        "now": now,
+        "now_display": _display(service, now, now),
+        "rule_set": rules.ref,
+        "windows": [w for w in WINDOWS if window in (None, w)],
+        "partners": rows,
+    }
+
+
+def dashboard_json(
+    service: GovernanceService, *, window: str, party: str | None = None
+) -> dict[str, Any]:
+    """The dashboard view model (governance ``dashboard_view``) as JSON; ``party``
+    (a partner caller) sees only its own row."""
+    now = service.clock()
+    rules = service.rule_set(now)
+    with service.engine.connect() as conn:
+        partners = service.partners(conn, with_cases=True)
+        cases = load_cases(conn, since=now - _DASHBOARD_HISTORY_MS)
+        facts = load_facts(conn)
+    if party is not None:
+        partners = [p for p in partners if p == party]
+    with service.metrics.lock:
+        network = service.metrics.network
+        health = network.health(now=now, rules=rules, partners=partners)
+        series = {p: network.partner(p).series(_SPARK_BUCKET, now=now) for p in partners}
+    view = dashboard_view(
+        health=health,
+        rules=rules,
+        now=now,
+        cases=cases,
+        facts=facts,
+        series=series,
+        window=window,
+    )
+    out = view.to_dict()
+    breaches = breach_counts(cases, now=now)
+    for row in out["rows"]:
+        row["sla_breaches"] = breaches.get(row["partner"], 0)
+    out["node"] = service.origin
+    return out
+
+
+def case_view(service: GovernanceService, case: ExceptionCase) -> dict[str, Any]:
+    """A case for the API: stored form, SLA state now, and its ledger events."""
+    now = service.clock()
+    with service.engine.connect() as conn:
+        events = load_events(conn, [case.id])[case.id]
+    out = case_to_dict(case)
+    out.pop("format", None)
+    out["sla_state"] = case.sla_state(now)
+    out["next_deadline"] = case.next_deadline()
+    out["next_deadline_display"] = _display(service, case.next_deadline(), now)
+    out["events"] = events
+    return out
+
+
+def _like_json_item(value: str) -> str:
+    quoted = json.dumps(value, ensure_ascii=False)
+    escaped = quoted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def lineage_json(
+    service: GovernanceService,
+    *,
+    partner: str,
+    start: int,
+    end: int,
+    field: str | None,
+    exception_ids: list[str],
+    limit: int,
+) -> dict[str, Any]:
+    """The records, source fields, mapping profiles and ledger entries behind a figure."""
+    r = governance_records.c
+    where = [r.partner == partner, r.received_at >= start, r.received_at <= end]
+    if field is not None:
+        where.append(r.missing.like(_like_json_item(field), escape="\\"))
+    with service.engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(governance_records).where(*where))
+        count = int(total.scalar_one())
+        rows = conn.execute(
+            select(governance_records).where(*where).order_by(r.received_at.desc(), r.id.desc())
+        ).all()
+        found = [load_case(conn, i) for i in dict.fromkeys(exception_ids)]
+        cases = [c for c in found if c is not None and partner in {c.assignee, c.raised_by}]
+        events = load_events(conn, [c.id for c in cases])
+        e = governance_case_events.c
+        case_entries = sorted(
+            int(i)
+            for (i,) in conn.execute(
+                select(e.ledger_index).where(
+                    e.case_id.in_([c.id for c in cases]), e.ledger_index.is_not(None)
+                )
+            )
+        )
+    records: list[dict[str, Any]] = []
+    sources: dict[str, str] = {}
+    profiles: set[str] = set()
+    ledger: set[int] = set()
+    for row in rows:
+        mapped = json.loads(row.source_fields)
+        sources.update(mapped)
+        if row.mapping_profile:
+            profiles.add(row.mapping_profile)
+        if row.ledger_index is not None:
+            ledger.add(int(row.ledger_index))
+        if len(records) < limit:
+            records.append(
+                {
+                    "id": int(row.id),
+                    "record_ref": row.record_ref,
+                    "received_at": int(row.received_at),
+                    "as_of": None if row.as_of is None else int(row.as_of),
+                    "subject": row.subject,
+                    "ledger_index": row.ledger_index,
+                    "mapping_profile": row.mapping_profile,
+                    "source_fields": mapped,
+                    "missing": json.loads(row.missing),
+                    "findings": json.loads(row.findings),
+                }
+            )
+    now = service.clock()
+    return {
+        "partner": partner,
+        "start": start,
+        "end": end,
+        "start_display": _display(service, start, now),
+        "end_display": _display(service, end, now),
+        "field": field,
+        "record_count": count,
+        "records": records,
+        "source_fields": dict(sorted(sources.items())),
+        "mapping_profiles": sorted(profiles),
+        "partner_ledger_entries": sorted(ledger),
+        "exceptions": [
+            {"id": c.id, "type": c.type.value, "state": c.state.value, "events": events[c.id]}
+            for c in cases
+        ],
+        "exception_ledger_entries": case_entries,
+    }
