@@ -15,11 +15,12 @@ from ledger import (
 )
 from ledger.storage import LedgerStore, NewEntry
 from ledger.storage._schema import checkpoints
-from tests.ledger.storage.conftest import ORIGIN
+
+KEY_NAME = "example.com/scnode-test"
 
 
 def _signer(seed: int = 1) -> NoteSigner:
-    return NoteSigner.generate(ORIGIN, rng=lambda n: bytes([seed]) * n)
+    return NoteSigner.generate(KEY_NAME, rng=lambda n: bytes([seed]) * n)
 
 
 def _fill(store: LedgerStore, n: int) -> None:
@@ -33,7 +34,7 @@ def test_signed_checkpoint_opens_with_the_tree_root(store: LedgerStore) -> None:
     assert (empty.size, empty.root) == (0, store.root(0))
     _fill(store, 7)
     cp = store.sign_checkpoint([key], now_ms=6)
-    opened = open_checkpoint(cp.text, [key.verifier()], origin=ORIGIN)
+    opened = open_checkpoint(cp.text, [key.verifier()], origin=store.origin)
     assert (opened.size, opened.root) == (7, store.root())
     assert store.checkpoint() == cp == store.checkpoint_at(7)
     assert [c.size for c in store.checkpoints()] == [0, 7]

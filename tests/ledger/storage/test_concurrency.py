@@ -11,15 +11,14 @@ from sqlalchemy import Engine
 from ledger import Entry
 from ledger.storage import GroupCommitter, LedgerStore, NewEntry
 from node.db import create_engine
-from tests.ledger.storage.conftest import ORIGIN
 
 PROCESSES = 4
-ROUNDS = 15
+ROUNDS = 9
 
 
-def _writer(url: str, worker: int, barrier: Any, out: Any) -> None:
+def _writer(url: str, origin: str, worker: int, barrier: Any, out: Any) -> None:
     engine = create_engine(url)
-    store = LedgerStore.open(engine, ORIGIN)
+    store = LedgerStore.open(engine, origin)
     barrier.wait()
     seqs: list[int] = []
     for i in range(ROUNDS):
@@ -39,7 +38,10 @@ def test_processes_appending_at_once_never_fork_or_skip(engine: Engine, store: L
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(PROCESSES)
     out = ctx.Queue()
-    procs = [ctx.Process(target=_writer, args=(url, w, barrier, out)) for w in range(PROCESSES)]
+    procs = [
+        ctx.Process(target=_writer, args=(url, store.origin, w, barrier, out))
+        for w in range(PROCESSES)
+    ]
     for p in procs:
         p.start()
     results = dict(out.get(timeout=120) for _ in procs)

@@ -38,7 +38,7 @@ def _expected(body: dict[str, JSONValue]) -> bytes | type[FormatError]:
         return FormatError
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(body=_bodies)
 def test_body_json_is_rfc8785(body: dict[str, JSONValue]) -> None:
     want = _expected(body)
@@ -51,7 +51,7 @@ def test_body_json_is_rfc8785(body: dict[str, JSONValue]) -> None:
     assert body_json(body) == want
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(
     body=_bodies,
     seq=st.integers(min_value=0, max_value=2**53 - 1),

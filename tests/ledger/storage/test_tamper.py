@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from ledger import ChainError, leaf_hash
 from ledger.storage import LedgerStore, NewEntry
 from ledger.storage._schema import entries, logs, nodes
+from tests.ledger.storage.conftest import new_origin
 
 N = 20
 
@@ -160,7 +161,7 @@ CASES: list[tuple[Tamper, int]] = [
 def test_tampering_names_the_first_bad_index(engine: Engine) -> None:
     # one fresh log per case, all in this test's database (creating databases is slow)
     for number, (tamper, first_bad) in enumerate(CASES):
-        store = LedgerStore.create(engine, f"example.com/tamper-{number}")
+        store = LedgerStore.create(engine, f"{new_origin()}-{number}")
         store.append_many([NewEntry("inventory.snapshot", {"n": i}, 1000 + i) for i in range(N)])
         store.delete_payloads([16])
         store.verify_all([])
