@@ -17,6 +17,7 @@ from node.witness._tables import evidence, witness_logs
 __all__ = [
     "EvidenceRecord",
     "LogView",
+    "cas",
     "compare_and_store",
     "count_evidence",
     "evidence_fingerprint",
@@ -73,6 +74,54 @@ def get_view(conn: Connection, origin: str) -> LogView | None:
     )
 
 
+def cas(
+    conn: Connection,
+    expected: LogView | None,
+    checkpoint: Checkpoint,
+    note: str,
+    *,
+    source: str,
+    now_ms: int,
+) -> bool:
+    """The conditional statement of :func:`compare_and_store`, in the caller's
+    transaction: True if it stored; False (or IntegrityError, for a concurrent
+    first insert) if the row is no longer ``expected``."""
+    claimed = checkpoint.size
+    if expected is None:
+        conn.execute(
+            insert(witness_logs).values(
+                origin=checkpoint.origin,
+                size=checkpoint.size,
+                root=checkpoint.root,
+                note=note,
+                verified_ms=now_ms,
+                source=source,
+                claimed_size=claimed,
+                claimed_ms=now_ms,
+            )
+        )
+        return True
+    larger = func.max if conn.dialect.name == "sqlite" else func.greatest
+    moved = conn.execute(
+        update(witness_logs)
+        .where(
+            witness_logs.c.origin == checkpoint.origin,
+            witness_logs.c.size == expected.size,
+            witness_logs.c.root == expected.root,
+        )
+        .values(
+            size=checkpoint.size,
+            root=checkpoint.root,
+            note=note,
+            verified_ms=now_ms,
+            source=source,
+            claimed_size=larger(witness_logs.c.claimed_size, claimed),
+            claimed_ms=now_ms,
+        )
+    ).rowcount
+    return moved == 1
+
+
 def compare_and_store(
     engine: Engine,
     expected: LogView | None,
@@ -89,43 +138,9 @@ def compare_and_store(
     and root read before verifying. Returns None on success, or the row that won
     the race (whose size the caller reports).
     """
-    claimed = checkpoint.size
     try:
         with engine.begin() as conn:
-            if expected is None:
-                conn.execute(
-                    insert(witness_logs).values(
-                        origin=checkpoint.origin,
-                        size=checkpoint.size,
-                        root=checkpoint.root,
-                        note=note,
-                        verified_ms=now_ms,
-                        source=source,
-                        claimed_size=claimed,
-                        claimed_ms=now_ms,
-                    )
-                )
-                return None
-            moved = conn.execute(
-                update(witness_logs)
-                .where(
-                    witness_logs.c.origin == checkpoint.origin,
-                    witness_logs.c.size == expected.size,
-                    witness_logs.c.root == expected.root,
-                )
-                .values(
-                    size=checkpoint.size,
-                    root=checkpoint.root,
-                    note=note,
-                    verified_ms=now_ms,
-                    source=source,
-                    claimed_size=func.max(witness_logs.c.claimed_size, claimed)
-                    if conn.dialect.name == "sqlite"
-                    else func.greatest(witness_logs.c.claimed_size, claimed),
-                    claimed_ms=now_ms,
-                )
-            ).rowcount
-            if moved == 1:
+            if cas(conn, expected, checkpoint, note, source=source, now_ms=now_ms):
                 return None
     except IntegrityError:
         pass

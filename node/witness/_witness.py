@@ -11,6 +11,7 @@ this one into a 409) and only then returns its cosignature line.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from sqlalchemy import Connection, Engine, select
@@ -33,8 +34,9 @@ from node.witness._errors import (
     UnknownLog,
     UntrustedCheckpoint,
 )
+from node.witness._group import GroupStore
 from node.witness._protocol import parse_add_checkpoint
-from node.witness._views import LogView, compare_and_store, get_view, record_evidence
+from node.witness._views import LogView, get_view, record_evidence
 
 __all__ = ["INCONSISTENT", "SAME_SIZE", "Witness", "check_extends", "trusted_log_keys"]
 
@@ -42,17 +44,23 @@ SAME_SIZE = "same-size-different-root"
 INCONSISTENT = "inconsistent"
 
 
+@functools.lru_cache(maxsize=1024)
+def _verifier(vkey: str) -> NoteVerifier | None:
+    try:
+        return NoteVerifier.from_vkey(vkey)
+    except FormatError:
+        return None
+
+
 def trusted_log_keys(conn: Connection, origin: str) -> list[NoteVerifier]:
     """The log keys of active peers whose key name is ``origin``."""
-    out = []
-    for (vkey,) in conn.execute(select(peers.c.vkey).where(peers.c.status == "active")):
-        try:
-            verifier = NoteVerifier.from_vkey(vkey)
-        except FormatError:
-            continue
-        if verifier.name == origin:
-            out.append(verifier)
-    return out
+    rows = conn.execute(
+        select(peers.c.vkey).where(
+            peers.c.status == "active", peers.c.keyid.startswith(f"{origin}+", autoescape=True)
+        )
+    )
+    found = (_verifier(vkey) for (vkey,) in rows)
+    return [v for v in found if v is not None and v.name == origin]
 
 
 def check_extends(old: Checkpoint | LogView, new: Checkpoint, proof: Sequence[bytes]) -> None:
@@ -76,6 +84,7 @@ class Witness:
     def __init__(self, engine: Engine, signer: CosignatureSigner) -> None:
         self.engine = engine
         self.signer = signer
+        self._store = GroupStore(engine)
 
     def add_checkpoint(self, body: bytes, *, now_ms: int) -> str:
         """Handle one request body; the cosignature line(s), or a WitnessError."""
@@ -109,8 +118,8 @@ class Witness:
                 )
                 raise
         if view is None or view.size != checkpoint.size:
-            winner = compare_and_store(
-                self.engine, view, checkpoint, request.note, source="witness", now_ms=now_ms
+            winner = self._store.compare_and_store(
+                view, checkpoint, request.note, source="witness", now_ms=now_ms
             )
             if winner is not None:
                 raise SizeConflict(winner.size)

@@ -2,8 +2,9 @@
 
 Each :class:`Node` is a real node: a home folder made by ``scnode init``, its own
 SQLite database, and its app served by uvicorn on a free loopback port in a
-thread. The background peer loop is off (``peer_interval_s = 0``): tests drive
-rounds themselves with ``node.worker.run_once()`` and a clock they control.
+thread. The background loops are off (``peer_interval_s = 0``, and governance's
+sweep, which appends entries of its own): tests drive peer rounds themselves with
+``node.worker.run_once()`` and a clock they control.
 """
 
 from __future__ import annotations
@@ -106,6 +107,7 @@ class Node:
         settings = load_settings(home=self.home)
         self.app = create_app(settings)
         self.app.state.peer_interval_s = 0
+        self.app.state.governance_sweep_s = 0  # no background ledger entries of its own
         config = uvicorn.Config(
             self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
         )

@@ -126,6 +126,7 @@ def witness(database_url: str, tmp_path: Path, peer_log: PeerLog) -> Iterator[Wi
         )
     app = create_app(settings_)
     app.state.peer_interval_s = 0
+    app.state.governance_sweep_s = 0
     with TestClient(app, raise_server_exceptions=False) as client:
         auth = {"Authorization": f"Bearer {admin}"}
         vkey = made.stdout.strip().splitlines()[-1]
