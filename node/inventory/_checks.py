@@ -150,7 +150,7 @@ def check_intake(intake: Intake, rules: RuleSet, *, now_ms: int, node_id: str) -
         raise InputError(f"zone: {exc}") from None
     issues: list[Issue] = []
     kept: list[tuple[int, Finding]] = []
-    positions: list[Position] = []
+    numbered: list[tuple[int, Position]] = []
     for n, candidate in enumerate(intake.candidates):
         findings = check_record(candidate.record, rules, now=now_ms, partner=partner)
         errors = [f for f in findings if f.severity is Severity.ERROR]
@@ -162,8 +162,8 @@ def check_intake(intake: Intake, rules: RuleSet, *, now_ms: int, node_id: str) -
         as_of_ms = parse_timestamp(candidate.record["as_of"], zone=partner.tz)
         position = _position(n, candidate, as_of_ms, issues)
         if position is not None:
-            positions.append(position)
-    _refuse_duplicates(positions, issues)
+            numbered.append((n, position))
+    _refuse_duplicates(numbered, issues)
     if issues:
         shown = issues[:MAX_ISSUES]
         more = f" (first {MAX_ISSUES} shown)" if len(issues) > MAX_ISSUES else ""
@@ -171,12 +171,12 @@ def check_intake(intake: Intake, rules: RuleSet, *, now_ms: int, node_id: str) -
             f"{len(issues)} finding(s) break hard rules of {rules.ref}; nothing was stored{more}",
             shown,
         )
-    return Checked(tuple(positions), tuple(kept))
+    return Checked(tuple(p for _n, p in numbered), tuple(kept))
 
 
-def _refuse_duplicates(positions: Sequence[Position], issues: list[Issue]) -> None:
+def _refuse_duplicates(numbered: Sequence[tuple[int, Position]], issues: list[Issue]) -> None:
     seen: dict[tuple[str, str, str], int] = {}
-    for n, p in enumerate(positions):
+    for n, p in numbered:
         if p.key in seen:
             issues.append(
                 Issue(
