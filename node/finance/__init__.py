@@ -39,6 +39,7 @@ from node.finance._coverage import (
 from node.finance._errors import (
     FinanceError,
     FinanceFormatError,
+    FinanceNotFoundError,
     FinanceVerificationError,
     PledgeRefusedError,
 )
@@ -92,6 +93,7 @@ __all__ = [
     "Finance",
     "FinanceError",
     "FinanceFormatError",
+    "FinanceNotFoundError",
     "FinanceVerificationError",
     "FinancingHeader",
     "FinancingReport",

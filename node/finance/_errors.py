@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["FinanceError", "FinanceFormatError", "FinanceVerificationError", "PledgeRefusedError"]
+__all__ = [
+    "FinanceError",
+    "FinanceFormatError",
+    "FinanceNotFoundError",
+    "FinanceVerificationError",
+    "PledgeRefusedError",
+]
 
 
 class FinanceError(Exception):
@@ -19,3 +25,7 @@ class FinanceVerificationError(FinanceError):
 
 class PledgeRefusedError(FinanceError):
     """A pledge the borrower's stock cannot cover together with the pledges already active."""
+
+
+class FinanceNotFoundError(FinanceFormatError):
+    """A grant or pledge this node does not know."""

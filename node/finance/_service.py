@@ -29,7 +29,12 @@ from ledger.storage import LedgerStore, NewEntry
 from node.disclosure import Grant, add_grant
 from node.finance._bundle import FinancingHeader, build_financing_bundle
 from node.finance._coverage import COVERAGE_KIND, Coverage, PledgeRef, prove_coverage_at
-from node.finance._errors import FinanceError, FinanceFormatError, PledgeRefusedError
+from node.finance._errors import (
+    FinanceError,
+    FinanceFormatError,
+    FinanceNotFoundError,
+    PledgeRefusedError,
+)
 from node.finance._grant import GRANT_KIND, GrantRecord, grant_digest
 from node.finance._pledge import (
     PLEDGE_BITS,
@@ -140,7 +145,7 @@ class Finance:
                 select(finance_grants).where(finance_grants.c.grant_id == grant_id)
             ).first()
         if row is None:
-            raise FinanceFormatError(f"no logged grant {grant_id!r}")
+            raise FinanceNotFoundError(f"no logged grant {grant_id!r}")
         return row
 
     # -- pledges -------------------------------------------------------------------
@@ -212,6 +217,19 @@ class Finance:
             )
         return signed
 
+    def pledge(self, pledge_id: str) -> tuple[SignedPledge, str, int | None]:
+        """A pledge this node made (signed pledge, state, entry index once logged)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(finance_pledges).where(finance_pledges.c.id == pledge_id)
+            ).first()
+        if row is None:
+            raise FinanceNotFoundError(f"no pledge {pledge_id!r}")
+        signed = SignedPledge.from_body(
+            {"pledge": json.loads(row.pledge), "signatures": json.loads(row.signatures)}
+        )
+        return signed, str(row.state), None if row.seq is None else int(row.seq)
+
     def complete_pledge(self, pledge_id: str, bank_signature: str) -> tuple[SignedPledge, int]:
         """Add the bank's signature, check coverage with every active pledge, log it."""
         with self.engine.connect() as conn:
@@ -219,7 +237,7 @@ class Finance:
                 select(finance_pledges).where(finance_pledges.c.id == pledge_id)
             ).first()
         if row is None:
-            raise FinanceFormatError(f"no pledge {pledge_id!r}")
+            raise FinanceNotFoundError(f"no pledge {pledge_id!r}")
         if row.state != "requested":
             raise FinanceFormatError(f"pledge {pledge_id} is {row.state}, not awaiting the bank")
         pledge = SignedPledge.from_body(
