@@ -4,8 +4,10 @@ A document is refused unless it is JSON (EPCIS XML is not accepted here) and
 valid against the EPCIS 2.0 schema with format checks; the reason names the first
 offending place. Valid events are mapped by ``semantic_mapping.transform_epcis``
 (dispositions in any spelling → the vocabulary's buckets, persistent
-dispositions, business transactions); each event's ``eventID`` and business
-transactions are reported with it.
+dispositions, business transactions). Each event's id is computed with the CBV
+2.0 event hash and reported next to the ``eventID`` the partner gave: a partner's
+hash-based id that differs is reported, not refused (published examples carry
+placeholder ids).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from node.epcis._errors import EpcisError
+from node.epcis._hash import event_hash
 from node.epcis._schema import EpcisSchema
 from semantic_mapping import (
     CanonicalRecord,
@@ -34,7 +37,15 @@ class ImportedEvent:
     index: int
     type: str
     event_id: str | None  # as given by the partner
+    computed_id: str  # ni:///sha-256;<hex>?ver=CBV2.0
     transactions: tuple[tuple[str, str], ...]  # (type, bizTransaction)
+
+    @property
+    def id_matches(self) -> bool | None:
+        """None unless the partner gave a hash-based (``ni:``) event id."""
+        if self.event_id is None or not self.event_id.startswith("ni:///sha-256;"):
+            return None
+        return self.event_id.split("?")[0].lower() == self.computed_id.split("?")[0]
 
 
 @dataclass(frozen=True)
@@ -76,11 +87,13 @@ def import_epcis(document: object, schema: EpcisSchema, status: StatusMatcher) -
         result = transform_epcis(document, status)
     except MappingError as exc:
         raise EpcisError(f"EPCIS document cannot be mapped: {exc}") from None
+    context = document.get("@context") if isinstance(document, dict) else None
     imported = tuple(
         ImportedEvent(
             index=i,
             type=str(event.get("type")),
             event_id=event.get("eventID") if isinstance(event.get("eventID"), str) else None,
+            computed_id=event_hash(dict(event), context),
             transactions=_transactions(dict(event)),
         )
         for i, event in enumerate(events)

@@ -258,3 +258,21 @@ def test_schema_path_errors(tmp_path: Path) -> None:
     bad.write_text("[1]")
     with pytest.raises(EpcisError, match="not a JSON object"):
         load_schema(bad)
+
+
+def test_imported_events_carry_the_expected_hash_ids(
+    schema: EpcisSchema, status: StatusMatcher
+) -> None:
+    for path in sorted(shared_path(*HASHES).glob("*.jsonld")):
+        result = import_epcis(json.loads(path.read_bytes()), schema, status)
+        expected = path.with_suffix(".hashes").read_text().split()
+        assert [e.computed_id for e in result.events] == expected, path.name
+    # a partner's hash-based eventID is compared, not trusted
+    event = json.loads(shared_path(*HASHES, "epcisDocWithSingleEvent.jsonld").read_bytes())
+    given = import_epcis(event, schema, status).events[0].computed_id
+    event["epcisBody"]["eventList"][0]["eventID"] = given
+    assert import_epcis(event, schema, status).events[0].id_matches is True
+    event["epcisBody"]["eventList"][0]["eventID"] = given.replace(
+        given[20], "0" if given[20] != "0" else "1", 1
+    )
+    assert import_epcis(event, schema, status).events[0].id_matches is False
