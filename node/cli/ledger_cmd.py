@@ -193,6 +193,8 @@ def append_cmd(cli: CliContext, kind: str, body: str, as_json: bool) -> None:
         raise CliError(f"--body is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
         raise CliError("--body must be a JSON object")
+    if kind == KEY_ROTATE_KIND:
+        raise CliError(f"{KEY_ROTATE_KIND} entries are made by: scnode key rotate")
     with _open_node(cli.home) as node:
         now = _now_ms()
         done = node.store.append(kind, value, now)

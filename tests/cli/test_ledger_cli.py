@@ -135,6 +135,7 @@ def test_append_prints_index_leaf_hash_and_a_signed_checkpoint(home: Path) -> No
         ("inventory.snapshot", "[1, 2]", "JSON object"),
         ("inventory.snapshot", '{"a": NaN}', "not valid JSON"),
         ("Not A Kind", "{}", "kind"),
+        ("key.rotate", "{}", "scnode key rotate"),
     ],
 )
 def test_append_with_bad_input_writes_nothing(

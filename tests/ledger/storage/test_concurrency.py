@@ -8,12 +8,16 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from ledger import Entry
+from ledger import Entry, NoteSigner
 from ledger.storage import GroupCommitter, LedgerStore, NewEntry
 from node.db import create_engine
 
 PROCESSES = 4
 ROUNDS = 9
+
+
+def _key() -> NoteSigner:
+    return NoteSigner.generate("example.com/concurrency", rng=lambda n: b"\x09" * n)
 
 
 def _writer(url: str, origin: str, worker: int, barrier: Any, out: Any) -> None:
@@ -29,6 +33,8 @@ def _writer(url: str, origin: str, worker: int, barrier: Any, out: Any) -> None:
             seqs.extend(a.seq for a in store.append_many(batch))
         else:
             seqs.append(store.append("inventory.snapshot", {"w": worker, "i": i}, i).seq)
+        if i % 4 == 3:  # signing races with the other writers' appends and signing
+            store.sign_checkpoint([_key()], now_ms=i)
     engine.dispose()
     out.put((worker, seqs))
 
@@ -53,7 +59,10 @@ def test_processes_appending_at_once_never_fork_or_skip(engine: Engine, store: L
     seqs = sorted(s for got in results.values() for s in got)
     assert seqs == list(range(total))
     assert store.size() == total
-    store.verify_all([])
+    assert len(store.checkpoints()) >= 2
+    # every checkpoint any worker signed has the root of the one tree at its size
+    report = store.verify_all([_key().verifier()])
+    assert report.checkpoints == len(store.checkpoints())
     # each worker's own entries are in its order, and say which worker wrote them
     for worker, got in results.items():
         assert got == sorted(got)
