@@ -2,6 +2,7 @@
 EPCIS 2.0 JSON-LD, and import of partners' EPCIS documents, both checked against
 the official EPCIS 2.0 JSON schema with format checks."""
 
+from node.epcis._config import SCHEMA_ENV, configured_schema
 from node.epcis._dl import check_digit, to_digital_link
 from node.epcis._errors import EpcisError
 from node.epcis._export import (
@@ -10,6 +11,7 @@ from node.epcis._export import (
     Position,
     biz_transaction,
     despatch_event,
+    document_events,
     epcis_document,
     inventory_event,
     receipt_events,
@@ -22,6 +24,7 @@ __all__ = [
     "BUCKET_DISPOSITION",
     "EPCIS_CONTEXT",
     "HASH_VERSION",
+    "SCHEMA_ENV",
     "EpcisError",
     "EpcisImport",
     "EpcisSchema",
@@ -29,7 +32,9 @@ __all__ = [
     "Position",
     "biz_transaction",
     "check_digit",
+    "configured_schema",
     "despatch_event",
+    "document_events",
     "epcis_document",
     "event_hash",
     "import_epcis",

@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any, Final
 from urllib.parse import quote
 
-from node.documents import DespatchAdvice, GoodsReceipt
+from node.documents import DespatchAdvice, Document, GoodsReceipt
 from node.epcis._errors import EpcisError
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "Position",
     "biz_transaction",
     "despatch_event",
+    "document_events",
     "epcis_document",
     "inventory_event",
     "receipt_events",
@@ -143,6 +144,16 @@ def receipt_events(receipt: GoodsReceipt, uom: str = "EA") -> list[dict[str, Any
                 _event(receipt.received_at, "receiving", disposition, quantities, transactions)
             )
     return out
+
+
+def document_events(document: Document) -> list[dict[str, Any]]:
+    """The EPCIS events of a document: shipping for a despatch, receiving for a
+    receipt, none for orders and acknowledgements (they move no goods)."""
+    if isinstance(document, DespatchAdvice):
+        return [despatch_event(document)]
+    if isinstance(document, GoodsReceipt):
+        return receipt_events(document)
+    return []
 
 
 @dataclass(frozen=True)

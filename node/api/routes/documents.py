@@ -47,7 +47,7 @@ from node.documents.schemas import (
 )
 from node.peers.registry import PeerRegistry
 
-__all__ = ["document_service", "router"]
+__all__ = ["document_service", "reader_party", "router"]
 
 DEFAULT_RETRY_S = 1.0
 POLL_S = 0.05
@@ -121,7 +121,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 router = APIRouter(prefix="/v1/documents", tags=["documents"], lifespan=_lifespan)
 
 
-def _reader_party(principal: Principal) -> str | None:
+def reader_party(principal: Principal) -> str | None:
     """None for this node's operators (all documents); a peer sees its own only."""
     if principal.kind == "peer":
         if principal.role != Role.PARTNER:
@@ -189,7 +189,7 @@ def list_documents(
     chain_id: Annotated[str | None, Query(max_length=420)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> DocumentsPage:
-    party = _reader_party(principal)
+    party = reader_party(principal)
     found = document_service(request.app).list(party=party, chain_id=chain_id, limit=limit)
     return DocumentsPage(documents=[DocumentPublic.of(d) for d in found])
 
@@ -205,7 +205,7 @@ def chain_state(
     principal: CurrentPrincipal,
     chain_id: Annotated[str, Query(min_length=3, max_length=420)],
 ) -> ChainPublic:
-    party = _reader_party(principal)
+    party = reader_party(principal)
     service = document_service(request.app)
     state = service.chain(chain_id)
     if party is not None and party not in (state.buyer, state.supplier):
@@ -277,7 +277,7 @@ async def document_events_stream(
         int | None, Query(ge=1, le=10_000, description="close after this many events")
     ] = None,
 ) -> StreamingResponse:
-    party = _reader_party(principal)
+    party = reader_party(principal)
     service = document_service(request.app)
     start = after if after is not None else 0
     if after is None and last_event_id is not None and last_event_id.isdigit():
@@ -318,5 +318,5 @@ def get_document(
     principal: CurrentPrincipal,
     key: str,
 ) -> DocumentPublic:
-    party = _reader_party(principal)
+    party = reader_party(principal)
     return DocumentPublic.of(document_service(request.app).get(key, party=party))
