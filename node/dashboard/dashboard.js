@@ -49,6 +49,7 @@
   let lang = sessionStorage.getItem(LANG_KEY) || "zh";
   let data = null;
   let selected = null;
+  let shownLineage = null;
   let timer = null;
 
   const $ = (id) => document.getElementById(id);
@@ -116,8 +117,6 @@
     if (!sessionStorage.getItem(TOKEN_KEY)) return showLogin();
     try {
       data = await api("/v1/governance/dashboard?window=" + encodeURIComponent($("window").value));
-      $("status").textContent = ui("updated") + " " + data.generated_at_display;
-      $("status").className = "status";
       render();
     } catch (err) {
       if (err.auth) {
@@ -145,6 +144,8 @@
     $("generated").textContent = data.generated_at_display;
     $("generated").setAttribute("data-generated-at", data.generated_at);
     $("ruleset").textContent = data.rule_set;
+    $("status").textContent = ui("updated") + " " + data.generated_at_display;
+    $("status").className = "status";
     $("node").textContent = data.node;
     applyStaticLabels();
     const head = $("head");
@@ -210,7 +211,7 @@
   }
 
   function sparkline(series) {
-    const w = 96, h = 22, pad = 2;
+    const w = 64, h = 22, pad = 2;
     const values = series.values;
     const known = values.filter((v) => v !== null);
     const max = known.length ? Math.max(...known) : 0;
@@ -303,6 +304,7 @@
   }
 
   function renderLineage(cell, lin, got) {
+    shownLineage = [cell, lin, got];
     $("lineage").hidden = false;
     $("lineage").setAttribute("data-key", cell.key);
     const colName = data.columns.find((c) => c.key === cell.key);
@@ -325,7 +327,7 @@
         el(
           "tr",
           { "data-record": r.id },
-          el("td", {}, new Date(r.received_at).toISOString()),
+          el("td", {}, r.received_at_display),
           el("td", {}, r.subject),
           el("td", {}, r.missing.join(", ")),
           el("td", {}, r.mapping_profile || ""),
@@ -372,10 +374,14 @@
       sessionStorage.setItem(LANG_KEY, lang);
       if (data) render();
       else applyStaticLabels();
+      if (shownLineage && !$("lineage").hidden) renderLineage(...shownLineage);
     });
     $("window").addEventListener("change", refresh);
     $("detail-close").addEventListener("click", () => { selected = null; $("detail").hidden = true; });
-    $("lineage-close").addEventListener("click", () => { $("lineage").hidden = true; });
+    $("lineage-close").addEventListener("click", () => {
+      shownLineage = null;
+      $("lineage").hidden = true;
+    });
     applyStaticLabels();
     if (sessionStorage.getItem(TOKEN_KEY)) {
       refresh();

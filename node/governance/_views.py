@@ -159,6 +159,7 @@ def lineage_json(
                 )
             )
         )
+    now = service.clock()
     records: list[dict[str, Any]] = []
     sources: dict[str, str] = {}
     profiles: set[str] = set()
@@ -176,6 +177,7 @@ def lineage_json(
                     "id": int(row.id),
                     "record_ref": row.record_ref,
                     "received_at": int(row.received_at),
+                    "received_at_display": _display(service, int(row.received_at), now),
                     "as_of": None if row.as_of is None else int(row.as_of),
                     "subject": row.subject,
                     "ledger_index": row.ledger_index,
@@ -185,7 +187,6 @@ def lineage_json(
                     "findings": json.loads(row.findings),
                 }
             )
-    now = service.clock()
     return {
         "partner": partner,
         "start": start,
