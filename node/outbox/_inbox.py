@@ -19,7 +19,15 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from ledger import CompactRange, Entry, LedgerError, NoteVerifier, leaf_hash, verify_checkpoint
+from ledger import (
+    HASH_SIZE,
+    CompactRange,
+    Entry,
+    LedgerError,
+    NoteVerifier,
+    leaf_hash,
+    verify_checkpoint,
+)
 from node.outbox._queue import CHECKPOINT, ENTRY
 from node.outbox._tables import inbox
 from node.peers.registry import Peer
@@ -59,6 +67,8 @@ def _b64(value: object, what: str) -> bytes:
 def _check_entry(peer: Peer, payload: dict[str, object]) -> None:
     origin = NoteVerifier.from_vkey(peer.vkey).name
     seq, digest = payload.get("seq"), _b64(payload.get("leaf_hash"), "leaf_hash")
+    if len(digest) != HASH_SIZE:
+        raise InboxError(422, f"leaf_hash must be {HASH_SIZE} bytes")
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
         raise InboxError(422, "entry seq must be a non-negative integer")
     if payload.get("leaf") is None:
