@@ -196,7 +196,15 @@ class LedgerStore:
             return self._head(conn).size
 
     def _head(self, conn: Connection) -> _Head:
-        row = conn.execute(select(*_HEAD_COLUMNS).where(logs.c.log_id == self.log_id)).one()
+        # driver SQL on the raw cursor: proofs are dominated by per-query overhead
+        cur = conn.connection.cursor()
+        try:
+            cur.execute(_head_sql(conn.dialect.paramstyle), (self.log_id,))
+            row = cur.fetchone()
+        finally:
+            cur.close()
+        if row is None:
+            raise StorageError(f"log {self.origin!r} is gone from the database")
         return _Head(int(row[0]), bytes(row[1]), bytes(row[2]))
 
     def entry(self, seq: int) -> StoredEntry:
@@ -223,8 +231,12 @@ class LedgerStore:
         params: list[int] = []
         for level, idx in wanted:
             params += (self.log_id, level, idx)
-        rows = conn.exec_driver_sql(_nodes_sql(len(wanted), conn.dialect.paramstyle), tuple(params))
-        found = {(r[0], r[1]): r[2] for r in rows}
+        cur = conn.connection.cursor()
+        try:
+            cur.execute(_nodes_sql(len(wanted), conn.dialect.paramstyle), tuple(params))
+            found = {(r[0], r[1]): bytes(r[2]) for r in cur.fetchall()}
+        finally:
+            cur.close()
         missing = [node for node in ids if node not in found]
         if missing:
             raise StorageError(f"tree nodes missing from storage: {missing[:5]}")
@@ -434,6 +446,12 @@ class LedgerStore:
                 conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
                 return verify_log(conn, self, verifiers, progress or (lambda _n: None))
+
+
+@functools.lru_cache(maxsize=4)
+def _head_sql(paramstyle: str) -> str:
+    mark = "?" if paramstyle == "qmark" else "%s"
+    return f"SELECT size, last_leaf_hash, border FROM ledger_logs WHERE log_id = {mark}"  # noqa: S608
 
 
 @functools.lru_cache(maxsize=256)
