@@ -15,7 +15,7 @@ their headers by name, into the governance document shapes
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
@@ -39,6 +39,7 @@ __all__ = [
     "canonical_lines",
     "canonical_records",
     "positions_body",
+    "stock_at_location",
 ]
 
 APPROVER: Final = "scnode connector defaults"
@@ -95,6 +96,27 @@ def canonical_lines(
 
 def _number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
+
+
+def stock_at_location(record: CanonicalRecord) -> CanonicalRecord:
+    """Complete a quant's / bin's buckets the way both ERPs define them.
+
+    An Odoo quant and an ERPNext bin are the stock of one internal location:
+    ``available`` is on hand minus reserved (Odoo's ``available_quantity``,
+    ERPNext's "actual − reserved"), and nothing at such a location is in transit
+    or in inspection — both ERPs keep those in their own transit / inspection
+    locations, which arrive as their own records. Buckets the ERP did give are
+    never overwritten.
+    """
+    quantities = dict(record.quantities)
+    on_hand, reserved = quantities.get("on_hand"), quantities.get("reserved", Decimal(0))
+    if "available" not in quantities and on_hand is not None:
+        if reserved > on_hand:
+            raise PayloadError(f"{record.sku}: reserved {reserved} exceeds on hand {on_hand}")
+        quantities["available"] = on_hand - reserved
+    quantities.setdefault("in_transit", Decimal(0))
+    quantities.setdefault("in_inspection", Decimal(0))
+    return replace(record, quantities=quantities)
 
 
 def positions_body(records: Sequence[CanonicalRecord]) -> dict[str, Any]:

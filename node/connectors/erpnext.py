@@ -44,6 +44,7 @@ from node.connectors._mapping import (
     build_profile,
     canonical_lines,
     canonical_records,
+    stock_at_location,
 )
 from semantic_mapping import CanonicalRecord, MappingProfile
 
@@ -224,7 +225,7 @@ def bin_records(rows: Any, *, timezone: str = "Z") -> list[CanonicalRecord]:
     flat = [{k: row.get(k) for k in BIN_FIELDS} for row in _rows(rows, BIN)]
     for row in flat:
         row["modified"] = _iso(row["modified"], timezone, "Bin modified")
-    return canonical_records(flat, bin_profile())
+    return [stock_at_location(r) for r in canonical_records(flat, bin_profile())]
 
 
 def fetch_stock(client: ErpNextClient, *, timezone: str = "Z") -> list[CanonicalRecord]:

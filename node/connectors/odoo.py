@@ -34,6 +34,7 @@ from node.connectors._mapping import (
     build_profile,
     canonical_lines,
     canonical_records,
+    stock_at_location,
 )
 from semantic_mapping import CanonicalRecord, MappingProfile
 
@@ -246,7 +247,8 @@ def stock_records(quants: Any, products: Any) -> list[dict[str, object]]:
 
 def canonical_stock(quants: Any, products: Any) -> list[CanonicalRecord]:
     """Recorded or fetched quant and product rows → canonical inventory records."""
-    return canonical_records(stock_records(quants, products), quant_profile())
+    records = canonical_records(stock_records(quants, products), quant_profile())
+    return [stock_at_location(r) for r in records]
 
 
 def fetch_stock(client: OdooClient) -> list[CanonicalRecord]:

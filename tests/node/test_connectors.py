@@ -44,7 +44,13 @@ def test_odoo_stock_maps_to_canonical_records() -> None:
         "LOT-2026-11-A",
         "Units",
     )
-    assert first.quantities == {"on_hand": Decimal("1200.0"), "reserved": Decimal("200.0")}
+    assert first.quantities == {
+        "on_hand": Decimal("1200.0"),
+        "reserved": Decimal("200.0"),
+        "available": Decimal("1000.0"),
+        "in_transit": 0,
+        "in_inspection": 0,
+    }
     assert first.as_of is not None
     assert first.as_of.isoformat() == "2026-11-20T07:55:12+00:00"
     assert [r.sku for r in records] == ["MOD-A1", "MOD-A1", "WAF-7NM"]
@@ -56,7 +62,13 @@ def test_odoo_stock_maps_to_canonical_records() -> None:
         "location": "WH/Stock",
         "lot": None,
         "as_of": "2026-11-19T16:02:03+00:00",
-        "quantities": {"on_hand": 35, "reserved": 5},
+        "quantities": {
+            "on_hand": 35,
+            "reserved": 5,
+            "available": 30,
+            "in_transit": 0,
+            "in_inspection": 0,
+        },
         "uom": "Units",
     }
 
@@ -154,6 +166,9 @@ def test_erpnext_bins_map_to_canonical_records() -> None:
         "on_hand": Decimal("900.0"),
         "reserved": Decimal("150.0"),
         "on_order": Decimal("0.0"),
+        "available": Decimal("750.0"),
+        "in_transit": 0,
+        "in_inspection": 0,
     }
     assert first.as_of is not None
     assert first.as_of.isoformat() == "2026-11-20T14:05:31.412095+08:00"
