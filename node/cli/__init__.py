@@ -9,5 +9,6 @@ from node.cli import ledger_cmd, mapping_cmd, peer_cmd, serve_cmd, token_cmd, ve
 from node.cli import publish_cmd  # noqa: F401  isort: skip
 from node.cli import witness_cmd  # noqa: F401  isort: skip
 from node.cli import governance_cmd  # noqa: F401  isort: skip
+from node.cli import documents_cmd  # noqa: F401  isort: skip
 
 __all__ = ["bench", "main"]

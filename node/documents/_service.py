@@ -65,6 +65,8 @@ def _fill_refs(state: ChainState | None, body: dict[str, Any]) -> None:
     """Fill the reference hashes a caller left out from the chain this node holds."""
     kind = body.get("type")
     if state is None:
+        if kind != DocumentType.PURCHASE_ORDER:
+            raise TransitionError(f"{kind} for unknown purchase order {body.get('po_number')!r}")
         return
     if kind == DocumentType.PURCHASE_ORDER and body.get("version") is None:
         body["version"] = state.latest.version + 1

@@ -196,8 +196,12 @@ def test_refused_transitions_over_http(pair: list[Node]) -> None:
     unknown = send(buyer, supplier, recadv("PO-3", "D-9", "R-9", [(1, "SKU-A", 1, 0, 0)]))
     assert unknown.status_code == 409
     assert "unknown despatch" in unknown.json()["detail"]
-    wrong_author = send(buyer, supplier, ack("PO-3"))
-    assert wrong_author.status_code == 400
+    wrong_author = send(buyer, supplier, ack("PO-3"))  # a buyer cannot acknowledge
+    assert wrong_author.status_code == 409
+    assert "unknown purchase order" in wrong_author.json()["detail"]
+    posing = send(buyer, supplier, ack("PO-3", buyer="buyer.example/node"))
+    assert posing.status_code == 400
+    assert "must be this node" in posing.json()["detail"]
     garbage = send(buyer, supplier, {"type": "purchase_order", "po_number": "PO-4"})
     assert garbage.status_code == 400
     assert garbage.json()["type"].endswith("/document-format")

@@ -1,0 +1,315 @@
+"""``scnode po create``, ``scnode doc send|list|show|deliver`` and
+``scnode epcis export|import|hash``: business documents and EPCIS from the shell.
+
+Documents are created, signed and recorded on this node's database and ledger
+(as ``POST /v1/documents`` does) and delivered to the counterparty at once; what
+cannot be delivered now stays queued (``scnode doc deliver`` or the running
+service retries it).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from governance import default_rule_set
+from node.cli._app import CliContext, CliError, main, pass_cli
+from node.cli._service import cli_settings, migrated_engine
+from node.documents import (
+    DocumentError,
+    DocumentService,
+    StoredDocument,
+    deliver_pending,
+    document_json,
+)
+from node.epcis import (
+    EpcisError,
+    configured_schema,
+    document_events,
+    epcis_document,
+    event_hash,
+    import_epcis,
+    parse_epcis_bytes,
+)
+from node.peers.registry import PeerNotFoundError, PeerRegistry
+
+__all__ = ["doc", "epcis", "po"]
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@contextmanager
+def _service(cli: CliContext) -> Iterator[DocumentService]:
+    from node.api.node_log import NodeLog
+    from node.api.problems import ProblemError
+
+    settings = cli_settings(cli)
+    with migrated_engine(settings) as engine:
+        node_log = NodeLog(settings, engine)
+        try:
+            signer = node_log.keys().active
+            node_log.store()
+        except ProblemError as exc:
+            raise CliError(exc.detail) from None
+        yield DocumentService(engine, lambda: signer, node_log.store, default_rule_set())
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_bytes())
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from None
+    except ValueError:
+        raise CliError(f"{path} is not JSON") from None
+
+
+def _summary(doc: StoredDocument) -> dict[str, Any]:
+    return {
+        "hash": doc.hash,
+        "doc_id": doc.signed.document.doc_id,
+        "type": doc.signed.document.type.value,
+        "chain_id": doc.chain_id,
+        "direction": doc.direction,
+        "counterparty": doc.counterparty,
+        "ledger_seq": doc.ledger_seq,
+        "delivered_ms": doc.delivered_ms,
+        "refused": doc.refused,
+        "findings": list(doc.findings),
+    }
+
+
+def _line(doc: StoredDocument) -> str:
+    state = (
+        "delivered"
+        if doc.delivered_ms is not None
+        else f"refused: {doc.refused}"
+        if doc.refused
+        else "received"
+        if doc.direction == "received"
+        else f"queued ({doc.last_error or 'not sent yet'})"
+    )
+    document = doc.signed.document
+    return f"{document.doc_id}  {doc.direction:8} {doc.counterparty}  {state}  {doc.hash[:16]}"
+
+
+def _send(cli: CliContext, to: str, body: dict[str, Any], as_json: bool) -> None:
+    with _service(cli) as service:
+        with service.engine.connect() as conn:
+            try:
+                peer = PeerRegistry(conn).get(to)
+            except PeerNotFoundError:
+                raise CliError(f"no peer {to!r} (see: scnode peer list)") from None
+        try:
+            created = service.create(body, peer, _now_ms())
+        except DocumentError as exc:
+            raise CliError(str(exc)) from None
+        deliver_pending(service.engine, service.signer(), _now_ms(), rng=random.SystemRandom())
+        created = service.get(created.hash)
+    if as_json:
+        click.echo(json.dumps(_summary(created)))
+        return
+    click.echo(_line(created))
+    for finding in created.findings:
+        click.echo(f"  finding {finding['rule_id']}: {finding['message']}")
+
+
+@main.group()
+def po() -> None:
+    """Purchase orders."""
+
+
+@po.command("create")
+@click.option("--to", "to", required=True, help="Peer id of the supplier")
+@click.option("--file", "path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output")
+@pass_cli
+def po_create(cli: CliContext, to: str, path: Path, as_json: bool) -> None:
+    """Sign, record and send the purchase order (or change order) in FILE."""
+    body = _read_json(path)
+    if not isinstance(body, dict):
+        raise CliError(f"{path} must hold a JSON object")
+    body.setdefault("type", "purchase_order")
+    if body["type"] != "purchase_order":
+        raise CliError("scnode po create sends purchase orders; use scnode doc send")
+    _send(cli, to, body, as_json)
+
+
+@main.group()
+def doc() -> None:
+    """Business documents: orders, acknowledgements, despatch advices, receipts."""
+
+
+@doc.command("send")
+@click.option("--to", "to", required=True, help="Peer id of the counterparty")
+@click.option("--file", "path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output")
+@pass_cli
+def doc_send(cli: CliContext, to: str, path: Path, as_json: bool) -> None:
+    """Sign, record and send the document in FILE (its "type" says which)."""
+    body = _read_json(path)
+    if not isinstance(body, dict):
+        raise CliError(f"{path} must hold a JSON object")
+    _send(cli, to, body, as_json)
+
+
+@doc.command("list")
+@click.option("--chain", "chain_id", default=None, help="Only this chain (buyer/po_number)")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output")
+@pass_cli
+def doc_list(cli: CliContext, chain_id: str | None, as_json: bool) -> None:
+    """Documents this node sent and received."""
+    with _service(cli) as service:
+        found = service.list(chain_id=chain_id)
+    if as_json:
+        click.echo(json.dumps([_summary(d) for d in found]))
+        return
+    for d in found:
+        click.echo(_line(d))
+
+
+@doc.command("show")
+@click.argument("key")
+@pass_cli
+def doc_show(cli: CliContext, key: str) -> None:
+    """One document (by hash or id) as JSON, with its signature and findings."""
+    with _service(cli) as service:
+        try:
+            found = service.get(key)
+        except DocumentError as exc:
+            raise CliError(str(exc)) from None
+    out = {**_summary(found), "document": document_json(found.signed.document)}
+    click.echo(json.dumps({**out, "signature": found.signed.signature}, indent=2))
+
+
+@doc.command("deliver")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output")
+@pass_cli
+def doc_deliver(cli: CliContext, as_json: bool) -> None:
+    """Deliver queued documents now (ignoring backoff)."""
+    with _service(cli) as service:
+        far = _now_ms() + 10 * 365 * 86_400_000
+        result = deliver_pending(service.engine, service.signer(), far, rng=random.SystemRandom())
+    summary = {
+        "delivered": result.delivered,
+        "duplicates": result.duplicates,
+        "refused": result.refused,
+        "retrying": result.retrying,
+    }
+    if as_json:
+        click.echo(json.dumps(summary))
+        return
+    click.echo(f"delivered {result.delivered} ({result.duplicates} already there)")
+    for digest, why in result.refused.items():
+        click.echo(f"refused {digest[:16]}: {why}")
+    for peer_id, why in result.retrying.items():
+        click.echo(f"peer {peer_id}: will retry ({why})")
+
+
+@main.group()
+def epcis() -> None:
+    """GS1 EPCIS 2.0 export and import."""
+
+
+_SCHEMA = click.option(
+    "--schema",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="EPCIS 2.0 JSON schema (default: $SCNODE_EPCIS_SCHEMA)",
+)
+
+
+@epcis.command("export")
+@click.option("--chain", "chain_id", required=True, help="Chain id (buyer/po_number)")
+@_SCHEMA
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@pass_cli
+def epcis_export(cli: CliContext, chain_id: str, schema: Path | None, out: Path | None) -> None:
+    """Shipping and receiving events of a chain as an EPCIS 2.0 document."""
+    with _service(cli) as service:
+        docs = service.list(chain_id=chain_id, limit=10_000)
+    if not docs:
+        raise CliError(f"no documents in chain {chain_id!r}")
+    events = [e for d in docs for e in document_events(d.signed.document)]
+    created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    body = epcis_document(events, created=created, document_id=f"urn:scnode:epcis:{chain_id}")
+    try:
+        configured_schema(schema).validate(body)
+    except EpcisError as exc:
+        raise CliError(str(exc)) from None
+    text = json.dumps(body, indent=2, ensure_ascii=False)
+    if out is None:
+        click.echo(text)
+    else:
+        out.write_text(text + "\n", encoding="utf-8")
+        click.echo(f"{len(events)} events written to {out}", err=True)
+
+
+@epcis.command("import")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@_SCHEMA
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output")
+def epcis_import(path: Path, schema: Path | None, as_json: bool) -> None:
+    """Validate a partner's EPCIS 2.0 document and show its stock records."""
+    from semantic_mapping import StatusMatcher, load_vocabulary
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        result = import_epcis(
+            parse_epcis_bytes(data), configured_schema(schema), StatusMatcher(load_vocabulary())
+        )
+    except EpcisError as exc:
+        raise CliError(f"{path.name} refused: {exc}") from None
+    records = [
+        {
+            "sku": r.sku,
+            "lot": r.lot,
+            "location": r.location,
+            "as_of": None if r.as_of is None else r.as_of.isoformat(),
+            "uom": r.uom,
+            "quantities": {k: str(v) for k, v in r.quantities.items()},
+        }
+        for r in result.records
+    ]
+    events = [
+        {"index": e.index, "type": e.type, "computed_id": e.computed_id, "id_matches": e.id_matches}
+        for e in result.events
+    ]
+    if as_json:
+        click.echo(json.dumps({"records": records, "skipped": result.skipped, "events": events}))
+        return
+    for r in result.records:
+        quantities = ", ".join(f"{k}={v}" for k, v in r.quantities.items())
+        when = None if r.as_of is None else r.as_of.isoformat()
+        click.echo(f"{r.sku}  lot={r.lot or '-'}  {quantities}  at {when}")
+    for index, why in result.skipped:
+        click.echo(f"event {index} skipped: {why}")
+    click.echo(f"{len(result.events)} events, {len(records)} records")
+
+
+@epcis.command("hash")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def epcis_hash(path: Path) -> None:
+    """The CBV 2.0 event hash id of every event in an EPCIS JSON document."""
+    from semantic_mapping import MappingError, epcis_events
+
+    try:
+        document = parse_epcis_bytes(path.read_bytes())
+        for event in epcis_events(document):
+            context = document.get("@context") if isinstance(document, dict) else None
+            click.echo(event_hash(dict(event), context))
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from None
+    except (EpcisError, MappingError) as exc:
+        raise CliError(f"{path.name}: {exc}") from None
