@@ -204,9 +204,12 @@ def request_cmd(
 
 @pledge_group.command("sign")
 @click.argument("request", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=None, help="Write the line to this file."
+)
 @pass_cli
 @_clean
-def sign_cmd(cli: CliContext, request: Path) -> None:
+def sign_cmd(cli: CliContext, request: Path, out: Path | None) -> None:
     """(Bank) Check the borrower's signature and print this node's signature line."""
     from node.finance import SignedPledge
     from node.keys import load_keys
@@ -221,7 +224,18 @@ def sign_cmd(cli: CliContext, request: Path) -> None:
     _, ok = open_note(signed.note(), [borrower])
     if not ok:
         raise CliError("the request is not signed by the borrower key it names")
-    click.echo(signer.sign_line(text), nl=False)
+    prior = signed.pledge.prior
+    click.echo(
+        f"pledge {signed.pledge.id}: {len(prior)} earlier pledge(s) on this stock"
+        + "".join(f"\n  {pid} (entry {seq})" for pid, seq in prior)
+        + "\ncompare with the registry before handing over the signature",
+        err=out is None,
+    )
+    line = signer.sign_line(text)
+    if out is None:
+        click.echo(line, nl=False)
+    else:
+        _write(out, line.encode("utf-8"))
 
 
 @pledge_group.command("complete")

@@ -73,6 +73,7 @@ _FIELDS: Final = frozenset(
         "from_ms",
         "to_ms",
         "grant",
+        "prior",
         "created_ms",
     }
 )
@@ -135,6 +136,22 @@ def _b64(text: str, what: str) -> bytes:
         raise FinanceFormatError(f"{what} is not valid base64") from None
 
 
+def _prior(value: JSONValue) -> tuple[tuple[str, int], ...]:
+    if not isinstance(value, list):
+        raise FinanceFormatError("pledge prior must be a list of {id, seq}")
+    out = []
+    for item in value:
+        if not isinstance(item, dict) or set(item) != {"id", "seq"}:
+            raise FinanceFormatError("pledge prior items are {id, seq} objects")
+        pid, seq = item["id"], item["seq"]
+        if not isinstance(pid, str) or not _ID.match(pid):
+            raise FinanceFormatError("pledge prior id must be 32 lower-case hex digits")
+        if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= MAX_MS:
+            raise FinanceFormatError("pledge prior seq must be an entry index")
+        out.append((pid, seq))
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Pledge:
     """The body both parties sign (see the module docstring)."""
@@ -152,8 +169,13 @@ class Pledge:
     to_ms: int
     grant: str
     created_ms: int
+    #: (id, entry index) of every pledge active on the subject when this one was
+    #: made: what the bank saw in the registry before it signed.
+    prior: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self) -> None:
+        if len({pid for pid, _ in self.prior}) != len(self.prior):
+            raise FinanceFormatError("pledge prior lists a pledge twice")
         if not _ID.match(self.id):
             raise FinanceFormatError("pledge id must be 32 lower-case hex digits")
         if not _HEX64.match(self.subject):
@@ -191,6 +213,7 @@ class Pledge:
             "from_ms": self.from_ms,
             "to_ms": self.to_ms,
             "grant": self.grant,
+            "prior": [{"id": pid, "seq": seq} for pid, seq in self.prior],
             "created_ms": self.created_ms,
         }
 
@@ -235,6 +258,7 @@ class Pledge:
             to_ms=_ms(doc, "to_ms"),
             grant=_str(doc, "grant"),
             created_ms=_ms(doc, "created_ms"),
+            prior=_prior(doc.get("prior")),
         )
 
 

@@ -194,6 +194,11 @@ class Finance:
             to_ms=to_ms,
             grant=grant_id,
             created_ms=now,
+            prior=tuple(
+                (ref.id, ref.seq)
+                for ref, _o, f, t in self._active(subject)
+                if f <= to_ms and t >= from_ms
+            ),
         )
         signed = SignedPledge(pledge, (pledge.sign(signer).rstrip("\n"),))
         with self.engine.begin() as conn:
@@ -417,6 +422,10 @@ class Finance:
 
     def export(self, *, bank: str, from_ms: int, to_ms: int, vkeys: Sequence[str]) -> bytes:
         """The financing bundle for ``bank`` over the period (see docs/financing.md)."""
+        return self.export_entries(self.select_entries(bank, from_ms, to_ms), vkeys=vkeys)
+
+    def select_entries(self, bank: str, from_ms: int, to_ms: int) -> FinancingHeader:
+        """Which entries a financing bundle for ``bank`` over the period holds."""
         pledges = [
             (seq, sp)
             for seq, sp in self.logged_pledges()
@@ -425,7 +434,14 @@ class Finance:
         subjects = sorted({sp.pledge.subject for _, sp in pledges if sp.pledge.bank == bank})
         if not subjects:
             raise FinanceError(f"no pledge to {bank} in the period")
+        logged = dict(self.logged_pledges())
         pledges = [(seq, sp) for seq, sp in pledges if sp.pledge.subject in subjects]
+        seqs = {seq for seq, _ in pledges}
+        for _seq, sp in list(pledges):  # the pledges each bank knew of when it signed
+            for _pid, prior in sp.pledge.prior:
+                if prior not in seqs and prior in logged:
+                    seqs.add(prior)
+                    pledges.append((prior, logged[prior]))
         grant_ids = {sp.pledge.grant for _, sp in pledges}
         grants = [
             s.seq
@@ -443,13 +459,17 @@ class Finance:
             and (c := Coverage.from_body(Entry.from_leaf(s.leaf).body)).subject in subjects
             and c.snapshot_seq in snaps
         ]
-        roles = {
+        roles: dict[str, tuple[int, ...]] = {
             "grants": tuple(grants),
-            "pledges": tuple(seq for seq, _ in pledges),
+            "pledges": tuple(sorted(seq for seq, _ in pledges)),
             "snapshots": tuple(snaps),
             "coverage": tuple(coverage),
         }
-        wanted = sorted({i for items in roles.values() for i in items})
+        return FinancingHeader(bank, from_ms, to_ms, tuple(subjects), roles)
+
+    def export_entries(self, header: FinancingHeader, *, vkeys: Sequence[str]) -> bytes:
+        """The signed financing bundle of the entries ``header`` lists."""
+        wanted = sorted({i for items in header.roles.values() for i in items})
         cp = self._checkpoint_for(max(wanted))
         entries = []
         for index in wanted:
@@ -457,7 +477,6 @@ class Finance:
             if leaf is None:
                 raise FinanceError(f"entry {index}'s payload was deleted; cannot export it")
             entries.append((index, leaf, self.store.inclusion_proof(index, cp.size)))
-        header = FinancingHeader(bank, from_ms, to_ms, tuple(subjects), roles)
         return build_financing_bundle(
             origin=self.origin,
             vkeys=vkeys,

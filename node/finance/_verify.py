@@ -343,6 +343,14 @@ def verify_financing(
     by_id = {p.signed.pledge.id: p for p in pledges}
     if len(by_id) != len(pledges):
         problems.append("the bundle holds two pledges with the same id")
+    for p in pledges:
+        for pid, seq in p.signed.pledge.prior:
+            found = by_id.get(pid)
+            if found is None or found.seq != seq:
+                problems.append(
+                    f"pledge {p.signed.pledge.id} was signed knowing of pledge {pid} "
+                    f"(entry {seq}), which the bundle leaves out"
+                )
     own = [p for p in pledges if p.signed.pledge.bank == header.bank]
     if not own:
         problems.append(f"the bundle holds no pledge to {header.bank}")

@@ -9,7 +9,7 @@ import json
 import random
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -332,6 +332,26 @@ def test_financing_bundle_verifies_offline_with_sockets_disabled(
     # No plaintext quantity anywhere in the bundle.
     for number in (b"600", b"250", b"1200"):
         assert b'":' + number not in exported
+
+
+def test_a_bundle_that_hides_an_earlier_pledge_from_the_later_bank_fails(bworld: World) -> None:
+    fin = bworld.finance
+    header = fin.select_entries(BANK_B.name, T0 - DAY, T0 + 2 * DAY)
+    honest = fin.export_entries(header, vkeys=[bworld.signer.vkey])
+    report = verify_financing(
+        honest, vkeys=[bworld.signer.vkey], bank_vkeys=[BANK_B.vkey], max_gap_ms=2 * DAY
+    )
+    assert report.lowest_ratio_bp == 10_000
+    # The borrower drops bank A's pledge (and signs the shortened header itself).
+    pledges = header.roles["pledges"]
+    first = min(pledges)
+    kept = {**header.roles, "pledges": tuple(p for p in pledges if p != first)}
+    hidden = fin.export_entries(replace(header, roles=kept), vkeys=[bworld.signer.vkey])
+    with pytest.raises(FinancingVerificationError) as caught:
+        verify_financing(
+            hidden, vkeys=[bworld.signer.vkey], bank_vkeys=[BANK_B.vkey], max_gap_ms=2 * DAY
+        )
+    assert any("signed knowing of pledge" in p for p in caught.value.report.problems)
 
 
 def test_gaps_and_quorum_and_wrong_keys_fail(bworld: World, exported: bytes) -> None:

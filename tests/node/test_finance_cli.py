@@ -94,7 +94,8 @@ def homes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str, Pa
         str(request),
     )
     signature = root / "bank.sig"
-    signature.write_text(_ok(bank, "finance", "pledge", "sign", str(request)))
+    shown = _ok(bank, "finance", "pledge", "sign", str(request), "--out", str(signature))
+    assert "0 earlier pledge(s)" in shown
     pledge_id = json.loads(request.read_text())["pledge"]["id"]
     out = _ok(borrower, "finance", "pledge", "complete", pledge_id, "--signature", str(signature))
     assert "coverage proven" in out
@@ -197,9 +198,11 @@ def test_second_pledge_beyond_the_stock_is_refused(homes: tuple[Path, Path, str,
         "--out",
         str(request),
     )
-    signature = _ok(bank, "finance", "pledge", "sign", str(request))
+    signature = bundle.parent / "second.sig"
+    shown = _ok(bank, "finance", "pledge", "sign", str(request), "--out", str(signature))
+    assert "1 earlier pledge(s)" in shown  # what the bank compares with the registry
     pledge_id = json.loads(request.read_text())["pledge"]["id"]
-    got = _run(borrower, "finance", "pledge", "complete", pledge_id, "--signature", signature)
+    got = _run(borrower, "finance", "pledge", "complete", pledge_id, "--signature", str(signature))
     assert got.exit_code == 1
     assert "cannot cover" in got.output
     assert "Traceback" not in got.output
