@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft7Validator, FormatChecker
-from jsonschema.exceptions import SchemaError, best_match
+from jsonschema.exceptions import SchemaError, ValidationError, best_match
 
 from node.epcis._errors import EpcisError
 
@@ -28,6 +28,19 @@ def _where(path: deque[str | int]) -> str:
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else f".{part}"
     return out
+
+
+def _short(error: ValidationError) -> str:
+    """One alternative of an ``anyOf`` that failed, in a few words."""
+    if error.validator == "enum":
+        return "not a standard (CBV) value"
+    if error.validator == "format":
+        return f"not a {error.validator_value!r}"
+    if error.validator == "pattern":
+        return f"not matching {error.validator_value!r}"
+    if error.validator == "type":
+        return f"not of type {error.validator_value!r}"
+    return f"not valid ({error.validator})"
 
 
 class EpcisSchema:
@@ -44,12 +57,23 @@ class EpcisSchema:
     def validate(self, document: object) -> None:
         """None if ``document`` is valid EPCIS 2.0 JSON; EpcisError with the reason."""
         error = best_match(self._validator.iter_errors(document))
-        while error is not None and error.context:
-            # "not valid under any of the given schemas": name the deepest cause
-            error = max(error.context, key=lambda e: (len(e.absolute_path), -len(e.message)))
-        if error is not None:
-            message = error.message if len(error.message) <= 300 else error.message[:297] + "..."
-            raise EpcisError(f"{_where(error.absolute_path)}: {message}")
+        if error is None:
+            return
+        while error.context:
+            # "not valid under any of the given schemas": say why, at the deepest place
+            deepest = max(len(e.absolute_path) for e in error.context)
+            if deepest > len(error.absolute_path):
+                error = max(error.context, key=lambda e: (len(e.absolute_path), -len(e.message)))
+                continue
+            if all(e.validator == "required" for e in error.context):
+                missing = sorted({e.message.split("'")[1] for e in error.context})
+                raise EpcisError(f"{_where(error.absolute_path)}: needs {' or '.join(missing)}")
+            reasons = sorted({_short(e) for e in error.context})
+            value = repr(error.instance)
+            value = value if len(value) <= 80 else value[:77] + "..."
+            raise EpcisError(f"{_where(error.absolute_path)}: {value} is {' and '.join(reasons)}")
+        message = error.message if len(error.message) <= 300 else error.message[:297] + "..."
+        raise EpcisError(f"{_where(error.absolute_path)}: {message}")
 
 
 @lru_cache(maxsize=4)
