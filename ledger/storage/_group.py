@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import NamedTuple
@@ -101,14 +102,7 @@ class GroupCommitter:
         batch = [first]
         stop = False
         if self._linger_s > 0:
-            try:
-                item = self._queue.get(timeout=self._linger_s)
-            except queue.Empty:
-                item = first  # nothing came; fall through to draining
-            else:
-                if item is _STOP:
-                    return batch, True
-                batch.append(item)
+            time.sleep(self._linger_s)  # let more requests arrive (latency for throughput)
         while len(batch) < self._max_batch:
             try:
                 item = self._queue.get_nowait()

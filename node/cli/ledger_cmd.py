@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, NoReturn, ParamSpec, TypeVar
@@ -421,7 +422,8 @@ def key_rotate_cmd(cli: CliContext, overlap_hours: float) -> None:
         cp = node.store.sign_checkpoint(keys.signers(now), now)
     click.echo(f"new key {new.vkey}")
     click.echo(f"key.rotate entry {done.seq}; checkpoint {cp.size} signed by both keys")
-    click.echo(f"the old key co-signs until {until} ms (retire it with: scnode key retire)")
+    when = datetime.fromtimestamp(until / 1000, tz=UTC).isoformat(timespec="seconds")
+    click.echo(f"the old key co-signs checkpoints until {when} (then: scnode key retire)")
 
 
 @key_group.command("retire")

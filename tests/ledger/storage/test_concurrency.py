@@ -6,9 +6,10 @@ import multiprocessing
 import threading
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine
 
-from ledger import Entry, NoteSigner
+from ledger import Entry, NoteSigner, StorageError
 from ledger.storage import GroupCommitter, LedgerStore, NewEntry
 from node.db import create_engine
 
@@ -119,3 +120,17 @@ def test_group_committer_commits_what_queued_meanwhile_in_one_batch(store: Ledge
         assert [f.result(timeout=30).seq for f in [first, *rest]] == list(range(11))
     assert (committer.batches, committer.appended) == (2, 11)
     assert [e.timestamp_ms for e in store.entries(0, 11)] == [1001] + [1002] * 10
+
+
+def test_group_committer_with_linger_commits_everything_before_closing(
+    store: LedgerStore,
+) -> None:
+    committer = GroupCommitter(store, clock=lambda: 7, linger_s=0.01, max_batch=8)
+    futures = [committer.submit("inventory.snapshot", {"i": i}) for i in range(30)]
+    committer.close()  # drains the queue first
+    assert [f.result(timeout=0).seq for f in futures] == list(range(30))
+    assert committer.batches >= 4  # max_batch 8
+    with pytest.raises(StorageError, match="closed"):
+        committer.submit("inventory.snapshot", {})
+    with pytest.raises(ValueError, match="max_batch"):
+        GroupCommitter(store, clock=lambda: 7, max_batch=0)
