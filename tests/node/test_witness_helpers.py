@@ -104,7 +104,7 @@ class Node:
         return {"Authorization": f"Bearer {self.admin}"}
 
     def start(self) -> None:
-        settings = load_settings(home=self.home)
+        settings = load_settings(home=self.home, run_migrations=False)  # init migrated it
         self.app = create_app(settings)
         self.app.state.peer_interval_s = 0
         self.app.state.governance_sweep_s = 0  # no background ledger entries of its own
