@@ -73,7 +73,7 @@ def make_gov_node(database_url: str, root: Path) -> Iterator[GovNode]:
         main, ["--home", str(home), "init", "--name", NODE, "--database-url", database_url]
     )
     assert made.exit_code == 0, made.output
-    settings = load_settings(home=home)
+    settings = load_settings(home=home, run_migrations=False)  # init migrated it
     app = create_app(settings)
     app.state.governance_sweep_s = 0
     engine = make_engine(database_url)
