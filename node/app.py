@@ -19,9 +19,10 @@ from sqlalchemy import Engine, func, select
 from node.api.node_log import NodeLog
 from node.api.problems import install_problem_handlers, install_problem_openapi
 from node.api.routes import (
-    dashboard,
-    governance,
+    documents,
+    facts,
     health,
+    inventory,
     ledger,
     peer_status,
     peers,
@@ -29,8 +30,7 @@ from node.api.routes import (
     witness,
 )
 from node.api.services import Services
-from node.governance import start_governance
-from node.metrics import Metrics, NodeState
+from node.metrics import Metrics, MetricsMiddleware, NodeState
 from node.peers.tables import peers as peers_table
 from node.settings import Settings, SettingsError, load_settings
 
@@ -86,9 +86,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        stop_governance = start_governance(_app)
         yield
-        await stop_governance()
         engine.dispose()
 
     app = FastAPI(
@@ -102,7 +100,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.node_log = node_log
     install_problem_handlers(app)
     install_problem_openapi(app)
-    app.middleware("http")(metrics.middleware)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
     for router in (
         health.router,
         tokens.router,
@@ -110,8 +108,9 @@ def create_app(settings: Settings) -> FastAPI:
         peers.router,
         ledger.router,
         witness.router,
-        governance.router,
-        dashboard.router,
+        inventory.router,
+        facts.router,
+        documents.router,
     ):
         app.include_router(router)
     return app

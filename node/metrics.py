@@ -8,15 +8,15 @@ node's state are read from the database at scrape time by :class:`StateCollector
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from fastapi import Request, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["Metrics", "NodeState"]
+__all__ = ["Metrics", "MetricsMiddleware", "NodeState"]
 
 # Buckets from 1 ms to 10 s: reads target p99 <= 50 ms, publishes take longer.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -84,18 +84,32 @@ class Metrics:
         )
         self.registry.register(StateCollector(state))
 
-    async def middleware(
-        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+
+class MetricsMiddleware:
+    """Pure ASGI middleware recording each HTTP request in :class:`Metrics`."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         start = time.perf_counter()
-        status = 500
+        status = 500  # unless a response starts: an unhandled error
+
+        async def record_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
         try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
+            await self.app(scope, receive, record_status)
         finally:
-            route = request.scope.get("route")
-            template = getattr(route, "path", None) or UNMATCHED_ROUTE
-            elapsed = time.perf_counter() - start
-            self.requests.labels(request.method, template, str(status)).inc()
-            self.latency.labels(request.method, template).observe(elapsed)
+            # The router stores the matched route in the (shared) scope.
+            template = getattr(scope.get("route"), "path", None) or UNMATCHED_ROUTE
+            method = str(scope.get("method", ""))
+            self.metrics.requests.labels(method, template, str(status)).inc()
+            self.metrics.latency.labels(method, template).observe(time.perf_counter() - start)

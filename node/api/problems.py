@@ -265,6 +265,9 @@ _DESCRIPTIONS = {
 }
 
 
+_PROBLEM_REF = "#/components/schemas/Problem"
+
+
 def install_problem_openapi(app: FastAPI) -> None:
     """Document problem responses as ``application/problem+json``.
 
@@ -292,10 +295,14 @@ def install_problem_openapi(app: FastAPI) -> None:
                         continue
                     content = response.get("content", {})
                     for media_type in list(content):
-                        schema = content[media_type].get("schema", {})
-                        if schema.get("$ref", "").endswith("/Problem"):
+                        ref = content[media_type].get("schema", {}).get("$ref", "")
+                        if ref.endswith(("/Problem", "/HTTPValidationError")):
+                            # Validation errors are sent as problems too (see on_validation).
                             del content[media_type]
-                            content[PROBLEM_MEDIA_TYPE] = {"schema": schema}
+                            content[PROBLEM_MEDIA_TYPE] = {"schema": {"$ref": _PROBLEM_REF}}
+        schemas = spec.get("components", {}).get("schemas", {})
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(unused, None)
         app.openapi_schema = spec
         return spec
 

@@ -8,6 +8,7 @@ import click
 from sqlalchemy import Engine
 
 from node.api.membership import PEER_ADD_KIND, PEER_REMOVE_KIND
+from node.api.transactions import write_transaction
 from node.auth.roles import PEER_ROLES, Role
 from node.cli._app import CliContext, CliError, main, pass_cli
 from node.cli._service import cli_settings, migrated_engine
@@ -45,7 +46,7 @@ def peer_add(cli: CliContext, url: str, vkey: str, role: str, as_json: bool) -> 
     """Register the peer at URL."""
     settings = cli_settings(cli)
     with migrated_engine(settings) as engine:
-        with engine.begin() as conn:
+        with write_transaction(engine) as conn:
             try:
                 added = PeerRegistry(conn).add(url=url, vkey=vkey, role=Role(role))
             except (PeerError, PeerConflictError) as exc:
@@ -79,7 +80,7 @@ def peer_remove(cli: CliContext, peer_id: str) -> None:
     """Remove a peer; its signed requests are refused from now on."""
     settings = cli_settings(cli)
     with migrated_engine(settings) as engine:
-        with engine.begin() as conn:
+        with write_transaction(engine) as conn:
             try:
                 removed = PeerRegistry(conn).remove(peer_id)
             except PeerNotFoundError:

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from node.api.transactions import write_transaction
 from node.auth.roles import Role
 from node.auth.tokens import TokenInfo, create_token, list_tokens, revoke_token
 from node.cli._app import CliContext, CliError, main, pass_cli
@@ -39,7 +40,7 @@ def token_create(cli: CliContext, role: str, name: str | None, as_json: bool) ->
     label = name or role
     if not 1 <= len(label) <= 200:
         raise CliError("--name must be 1-200 characters")
-    with migrated_engine(cli_settings(cli)) as engine, engine.begin() as conn:
+    with migrated_engine(cli_settings(cli)) as engine, write_transaction(engine) as conn:
         issued = create_token(conn, role=Role(role), name=label)
     if as_json:
         click.echo(json.dumps({**_as_json(issued.info), "token": issued.token}))
@@ -72,7 +73,7 @@ def token_list(cli: CliContext, as_json: bool) -> None:
 @pass_cli
 def token_revoke(cli: CliContext, token_id: str) -> None:
     """Revoke a token by id; it stops working at once."""
-    with migrated_engine(cli_settings(cli)) as engine, engine.begin() as conn:
+    with migrated_engine(cli_settings(cli)) as engine, write_transaction(engine) as conn:
         try:
             info = revoke_token(conn, token_id)
         except KeyError:

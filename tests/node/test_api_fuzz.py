@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from node.api.transactions import write_transaction
 from node.app import create_app, make_engine
 from node.auth.roles import Role
 from node.auth.tokens import create_token
@@ -57,7 +58,7 @@ def fuzz_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Test
     assert made.exit_code == 0, made.output
     settings_ = load_settings(home=home)
     engine = make_engine(settings_.database_url)
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         token = create_token(conn, role=Role.ADMIN, name="fuzz").token
     engine.dispose()
     with TestClient(create_app(settings_), raise_server_exceptions=False) as client:

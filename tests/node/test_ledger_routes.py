@@ -24,6 +24,7 @@ from ledger import (
     verify_inclusion,
 )
 from ledger.storage import LedgerStore
+from node.api.transactions import write_transaction
 from node.app import create_app, make_engine
 from node.auth.roles import Role
 from node.auth.tokens import create_token
@@ -72,7 +73,7 @@ def node(database_url: str, tmp_path: Path) -> Iterator[Node]:
         store.append("test.item", {"n": i, "sku": f"SKU-{i}"}, 1_700_000_000_000 + i)
         if i + 1 in SIGNED_SIZES:
             store.sign_checkpoint(signers, 1_700_000_000_000 + i)
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         token = create_token(conn, role=Role.AUDITOR, name="auditor").token
         admin = create_token(conn, role=Role.ADMIN, name="admin").token
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
@@ -267,7 +268,7 @@ def test_uninitialised_node_is_503(client: TestClient, tokens: object) -> None:
 
 
 def test_signed_peer_reads_the_ledger(node: Node, peer_identity: PeerIdentity) -> None:
-    with node.store.engine.begin() as conn:
+    with write_transaction(node.store.engine) as conn:
         PeerRegistry(conn).add(url="https://alpha.example", vkey=peer_identity.vkey, role=Role.BANK)
     auth = SignatureAuth(peer_identity.key, peer_identity.keyid)
     r = node.client.get("/v1/ledger/checkpoint", auth=auth)

@@ -43,3 +43,27 @@ def test_every_operation_declares_problem_responses(client: TestClient) -> None:
             assert "401" in responses, (path, method)
         if op.get("parameters") or op.get("requestBody"):
             assert "422" in responses, (path, method)
+
+
+def test_every_schema_reference_resolves(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    refs: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "$ref" and isinstance(value, str):
+                    refs.append(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(spec)
+    assert refs
+    prefix = "#/components/schemas/"
+    for ref in refs:
+        assert ref.startswith(prefix), ref
+        assert ref[len(prefix) :] in schemas, ref

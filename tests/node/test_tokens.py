@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from node.api.transactions import write_transaction
 from node.app import make_engine
 from node.auth.errors import AuthenticationError
 from node.auth.roles import Role
@@ -22,7 +23,7 @@ SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 def test_token_is_random_and_stored_only_as_sha256(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         a = create_token(conn, role=Role.OPERATOR, name="erp-import")
         b = create_token(conn, role=Role.OPERATOR, name="erp-import")
     with engine.connect() as conn:
@@ -56,7 +57,7 @@ def test_token_is_random_and_stored_only_as_sha256(settings: Settings) -> None:
 def test_tampered_tokens_are_refused(settings: Settings, mutate: object) -> None:
     assert callable(mutate)
     engine = make_engine(settings.database_url)
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         issued = create_token(conn, role=Role.ADMIN, name="n")
     with engine.connect() as conn, pytest.raises(AuthenticationError):
         authenticate_token(conn, mutate(issued.token))
@@ -65,7 +66,7 @@ def test_tampered_tokens_are_refused(settings: Settings, mutate: object) -> None
 
 def test_revoked_token_is_refused_and_listed(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         issued = create_token(conn, role=Role.BANK, name="bank-x")
         revoked = revoke_token(conn, issued.info.id)
         assert revoked.revoked_at is not None

@@ -128,19 +128,24 @@ def inclusion_proof(
 ) -> InclusionProofPublic:
     """RFC 9162 inclusion proof of entry ``index`` in the tree of ``size`` leaves."""
     store = node_log.store()
-    tree_size = _latest(store).size if size is None else size
-    log_size = store.size()
-    if tree_size > log_size:
-        raise _not_found(f"tree size {tree_size} is beyond the log ({log_size} entries)")
+    signed: StoredCheckpoint | None
+    if size is None:
+        signed = _latest(store)
+        tree_size = signed.size
+    else:
+        log_size = store.size()
+        if size > log_size:
+            raise _not_found(f"tree size {size} is beyond the log ({log_size} entries)")
+        tree_size, signed = size, _checkpoint_of_size(store, size)
     if index >= tree_size:
         raise _not_found(f"entry {index} is not in the tree of size {tree_size}")
     proof = store.inclusion_proof(index, tree_size)
-    signed = _checkpoint_of_size(store, tree_size)
+    root = signed.root if signed is not None else store.root(tree_size)
     return InclusionProofPublic(
         index=index,
         size=tree_size,
         leaf_hash=b64(store.entry(index).leaf_hash),
-        root=b64(store.root(tree_size)),
+        root=b64(root),
         hashes=[b64(h) for h in proof],
         checkpoint=None if signed is None else signed.text,
         tlog_proof=None

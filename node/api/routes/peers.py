@@ -11,6 +11,7 @@ from node.api.membership import PEER_ADD_KIND, PEER_REMOVE_KIND, record_membersh
 from node.api.node_log import NodeLogDep
 from node.api.problems import problem_responses
 from node.api.schemas import PeerChange, PeerCreate, PeerHello, PeerPublic
+from node.api.transactions import write_transaction
 from node.auth.principal import Principal
 from node.auth.roles import Role
 from node.peers.registry import PeerRegistry
@@ -30,7 +31,7 @@ PeerId = Annotated[str, Path(pattern=r"^[0-9a-f]{16}$", description="Peer id")]
 )
 def add(body: PeerCreate, services: ServicesDep, node_log: NodeLogDep, _admin: Admin) -> PeerChange:
     """Register a peer node by URL, verifier key and role (recorded as a ``peer.add`` entry)."""
-    with services.engine.begin() as conn:
+    with write_transaction(services.engine) as conn:
         peer = PeerRegistry(conn).add(url=body.url, vkey=body.vkey, role=body.role)
     return PeerChange.of(peer, record_membership(node_log, PEER_ADD_KIND, peer))
 
@@ -62,6 +63,6 @@ def remove(
     peer_id: PeerId, services: ServicesDep, node_log: NodeLogDep, _admin: Admin
 ) -> PeerChange:
     """Remove a peer: its signed requests are refused from now on (a ``peer.remove`` entry)."""
-    with services.engine.begin() as conn:
+    with write_transaction(services.engine) as conn:
         peer = PeerRegistry(conn).remove(peer_id)
     return PeerChange.of(peer, record_membership(node_log, PEER_REMOVE_KIND, peer))

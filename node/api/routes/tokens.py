@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path
 from node.api.deps import ConnectionDep, ServicesDep, require_role
 from node.api.problems import ProblemError, problem_responses
 from node.api.schemas import TokenCreate, TokenIssued, TokenPublic
+from node.api.transactions import write_transaction
 from node.auth.principal import Principal
 from node.auth.roles import Role
 from node.auth.tokens import create_token, list_tokens, revoke_token
@@ -26,7 +27,7 @@ TokenId = Annotated[str, Path(pattern=r"^[0-9a-f]{16}$", description="Token id")
 def create(body: TokenCreate, services: ServicesDep, _admin: Admin) -> TokenIssued:
     """Create a token; the secret is in this response only."""
     # Committed before the response is built: a token that is shown exists.
-    with services.engine.begin() as conn:
+    with write_transaction(services.engine) as conn:
         issued = create_token(conn, role=body.role, name=body.name)
     return TokenIssued(**TokenPublic.of(issued.info).model_dump(), token=issued.token)
 
@@ -43,7 +44,7 @@ def list_(conn: ConnectionDep, _admin: Admin) -> list[TokenPublic]:
 def revoke(token_id: TokenId, services: ServicesDep, _admin: Admin) -> TokenPublic:
     """Revoke a token; it stops working at once."""
     try:
-        with services.engine.begin() as conn:
+        with write_transaction(services.engine) as conn:
             return TokenPublic.of(revoke_token(conn, token_id))
     except KeyError:
         raise ProblemError(404, "token-not-found", "no token with that id") from None
