@@ -69,6 +69,8 @@ def test_sync_reports_an_unreachable_peer(duo: list[Node]) -> None:
     code, out = _run(one, "outbox", "status")
     assert "pending 2" in out
     assert "retry at" in out
+    metrics = httpx.get(f"{one.url}/metrics").text
+    assert "scnode_outbox_depth 2.0" in metrics
 
 
 def test_commands_need_a_node(tmp_path: Path) -> None:

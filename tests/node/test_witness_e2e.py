@@ -84,6 +84,8 @@ def test_publish_push_witness(trio: list[Node]) -> None:
     assert status["checkpoint"]["size"] == 11
     assert status["checkpoint"]["witnesses"] >= 1  # beta knows its own and gamma's keys
     assert status["lag"]["entries_behind"] == 0
+    metrics = beta.get("/metrics").text
+    assert f'scnode_peer_lag_entries{{peer="{_peer_id(beta, alpha)}"}} 0.0' in metrics
 
     # pushing again is idempotent: no duplicate cosignature lines
     again = alpha.worker.run_once()
