@@ -273,7 +273,7 @@ def parse_entries_spec(spec: str, size: int) -> list[int]:
         if first > last:
             raise CliError(f"--entries: range {text!r} runs backwards")
         if last >= size:
-            raise CliError(f"--entries: entry {last} is beyond the checkpoint (size {size})")
+            raise CliError(f"--entries: entry {last} is beyond the log (size {size})")
         out.update(range(first, last + 1))
     return sorted(out)
 
@@ -336,6 +336,25 @@ def _write_atomically(path: Path, data: bytes) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+@ledger_group.command("forget")
+@click.option("--entries", "spec", required=True, help='Entries, e.g. "0-9,15".')
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@pass_cli
+@_clean_errors
+def forget_cmd(cli: CliContext, spec: str, as_json: bool) -> None:
+    """Delete entries' private payloads (retention); hashes and proofs remain."""
+    with _open_node(cli.home) as node:
+        wanted = parse_entries_spec(spec, node.store.size())
+        deleted = node.store.delete_payloads(wanted)
+    if as_json:
+        _echo_json({"deleted": deleted, "requested": len(wanted)})
+        return
+    click.echo(
+        f"deleted {deleted} payload(s) of {len(wanted)} entries"
+        " (already deleted and key.rotate entries are kept as they are)"
+    )
 
 
 @ledger_group.command("prove")

@@ -181,7 +181,12 @@ def test_export_writes_a_bundle_that_verifies_offline(home: Path, tmp_path: Path
 
 @pytest.mark.parametrize(
     ("spec", "message"),
-    [("0-12", "beyond"), ("5-2", "backwards"), ("x", "not N or N-M"), ("1,,2", "not N or N-M")],
+    [
+        ("0-12", "beyond the log"),
+        ("5-2", "backwards"),
+        ("x", "not N or N-M"),
+        ("1,,2", "not N or N-M"),
+    ],
 )
 def test_export_with_bad_entries_writes_nothing(
     home: Path, tmp_path: Path, spec: str, message: str
@@ -283,3 +288,16 @@ def test_entries_spec_parser() -> None:
     for bad in ("", "-1", "1-", "a-b", "٣", "4"):
         with pytest.raises(CliError):
             parse_entries_spec(bad, 4)
+
+
+def test_forget_deletes_payloads_and_keeps_proofs(home: Path, tmp_path: Path) -> None:
+    _append(home, 5)
+    data = json.loads(ok(home, "ledger", "forget", "--entries", "1-2", "--json"))
+    assert data == {"deleted": 2, "requested": 2}
+    assert "deleted 0 payload(s)" in ok(home, "ledger", "forget", "--entries", "2")
+    assert "beyond the log" in failed(home, "ledger", "forget", "--entries", "9")
+    assert _store(home).entry(1).leaf is None
+    proof = TlogProof.from_text(ok(home, "ledger", "prove", "--index", "1"))
+    cp = open_checkpoint(proof.checkpoint, [NoteVerifier.from_vkey(_vkey(home))])
+    verify_inclusion(_store(home).entry(1).leaf_hash, 1, cp.size, list(proof.proof), cp.root)
+    assert ok(home, "ledger", "verify").startswith("ok: 5 entries")
