@@ -9,6 +9,7 @@ twice. See docs/connectors.md.
 """
 
 from node.connectors import erpnext, odoo
+from node.connectors._documents import as_purchase_order
 from node.connectors._errors import (
     ConnectorError,
     PayloadError,
@@ -34,6 +35,7 @@ __all__ = [
     "UpstreamError",
     "Verdict",
     "WebhookSignatureError",
+    "as_purchase_order",
     "body_digest",
     "erpnext",
     "odoo",

@@ -39,6 +39,7 @@ __all__ = [
     "canonical_lines",
     "canonical_records",
     "positions_body",
+    "price_text",
     "stock_at_location",
 ]
 
@@ -92,6 +93,21 @@ def canonical_lines(
             line["lot"] = record.lot
         out.append(line)
     return out
+
+
+def price_text(value: object) -> str | None:
+    """An ERP's price (JSON number) as an exact decimal string, e.g. ``"182.50"`` → ``"182.5"``."""
+    if value is None or value is False:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise PayloadError(f"price {value!r:.40} is not a number")
+    try:
+        amount = Decimal(str(value))
+    except ArithmeticError:
+        raise PayloadError(f"price {value!r:.40} is not a number") from None
+    if not amount.is_finite() or amount < 0:
+        raise PayloadError(f"price {value!r:.40} is not a non-negative number")
+    return format(amount.normalize(), "f") if amount else "0"
 
 
 def _number(value: Decimal) -> int | float:

@@ -44,6 +44,7 @@ from node.connectors._mapping import (
     build_profile,
     canonical_lines,
     canonical_records,
+    price_text,
     stock_at_location,
 )
 from semantic_mapping import CanonicalRecord, MappingProfile
@@ -247,12 +248,31 @@ def purchase_order_document(doc: Mapping[str, Any], *, timezone: str = "Z") -> I
         "buyer": doc.get("company"),
         "supplier": doc.get("supplier"),
         "issued_at": _iso(doc.get("creation") or doc.get("transaction_date"), timezone, number),
+        "currency": doc.get("currency"),
         "status": doc.get("status"),
-        "lines": canonical_lines(
-            _items(doc, ("item_code", "qty", "uom"), number), po_line_profile(), "quantity_ordered"
-        ),
+        "lines": [
+            line | _po_extra(item, timezone, number)
+            for line, item in zip(
+                canonical_lines(
+                    _items(doc, ("item_code", "qty", "uom"), number),
+                    po_line_profile(),
+                    "quantity_ordered",
+                ),
+                _rows(doc.get("items"), f"{number} items"),
+                strict=True,
+            )
+        ],
     }
     return ImportedDocument("purchase_order", number, SOURCE, body)
+
+
+def _po_extra(item: Mapping[str, Any], timezone: str, number: str) -> dict[str, Any]:
+    """Price and requested date of a PO line (a date: midnight in the site's zone)."""
+    wanted = item.get("schedule_date")
+    return {
+        "unit_price": price_text(item.get("rate")),
+        "requested_date": _iso(wanted, timezone, number) if wanted else None,
+    }
 
 
 def receipt_document(doc: Mapping[str, Any], *, timezone: str = "Z") -> ImportedDocument:

@@ -34,6 +34,7 @@ from node.connectors._mapping import (
     build_profile,
     canonical_lines,
     canonical_records,
+    price_text,
     stock_at_location,
 )
 from semantic_mapping import CanonicalRecord, MappingProfile
@@ -271,6 +272,7 @@ def purchase_order_documents(orders: Any, lines: Any, products: Any) -> list[Imp
     """``purchase.order`` + ``purchase.order.line`` rows → ``purchase_order`` documents."""
     codes = _codes(products)
     by_order: dict[int, list[dict[str, object]]] = {}
+    extras: dict[int, list[dict[str, object]]] = {}
     for row in _rows(lines, "purchase.order.line"):
         order = _id(row.get("order_id"), "purchase.order.line order_id")
         if order is None:
@@ -284,6 +286,15 @@ def purchase_order_documents(orders: Any, lines: Any, products: Any) -> list[Imp
                 ),
             }
         )
+        planned = row.get("date_planned")
+        extras.setdefault(order, []).append(
+            {
+                "unit_price": price_text(row.get("price_unit")),
+                "requested_date": None
+                if planned in (None, False)
+                else _odoo_time(planned, "purchase.order.line date_planned"),
+            }
+        )
     out: list[ImportedDocument] = []
     for row in _rows(orders, "purchase.order"):
         number = _text(row, "name", "purchase.order")
@@ -292,12 +303,18 @@ def purchase_order_documents(orders: Any, lines: Any, products: Any) -> list[Imp
             "buyer": _label(row.get("company_id"), "purchase.order company_id"),
             "supplier": _label(row.get("partner_id"), "purchase.order partner_id"),
             "issued_at": _odoo_time(row.get("date_order"), "purchase.order date_order"),
+            "currency": _label(row.get("currency_id"), "purchase.order currency_id"),
             "status": row.get("state"),
-            "lines": canonical_lines(
-                by_order.get(_row_id(row), []),
-                line_profile(),
-                "quantity_ordered",
-            ),
+            "lines": [
+                line | extra
+                for line, extra in zip(
+                    canonical_lines(
+                        by_order.get(_row_id(row), []), line_profile(), "quantity_ordered"
+                    ),
+                    extras.get(_row_id(row), []),
+                    strict=True,
+                )
+            ],
         }
         out.append(ImportedDocument("purchase_order", number, SOURCE, body))
     return out
@@ -310,14 +327,21 @@ def fetch_purchase_orders(
         "purchase.order",
         "search_read",
         domain=[["state", "in", list(states)]],
-        fields=["name", "partner_id", "company_id", "date_order", "state"],
+        fields=["name", "partner_id", "company_id", "currency_id", "date_order", "state"],
     )
     order_ids = [r["id"] for r in _rows(orders, "purchase.order") if isinstance(r.get("id"), int)]
     lines = client.call(
         "purchase.order.line",
         "search_read",
         domain=[["order_id", "in", order_ids]],
-        fields=["order_id", "product_id", "product_qty", "product_uom"],
+        fields=[
+            "order_id",
+            "product_id",
+            "product_qty",
+            "product_uom",
+            "price_unit",
+            "date_planned",
+        ],
     )
     ids = _product_ids(_rows(lines, "purchase.order.line"), "purchase.order.line")
     products = client.call("product.product", "read", ids=ids, fields=["default_code"])

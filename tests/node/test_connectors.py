@@ -8,7 +8,14 @@ import httpx
 import pytest
 
 from governance import PartnerProfile, Severity, check_document, default_rule_set
-from node.connectors import PayloadError, UpstreamError, erpnext, odoo, positions_body
+from node.connectors import (
+    PayloadError,
+    UpstreamError,
+    as_purchase_order,
+    erpnext,
+    odoo,
+    positions_body,
+)
 from tests.node.connector_support import (
     ERP_KEY,
     ERP_SECRET,
@@ -104,12 +111,35 @@ def test_odoo_purchase_orders_and_receipts_become_documents() -> None:
         "buyer": "Module Maker Ltd.",
         "supplier": "Wafer Fab Co.",
         "issued_at": "2026-11-18T09:00:00Z",
+        "currency": "USD",
         "status": "purchase",
         "lines": [
-            {"sku": "WAF-7NM", "quantity_ordered": 500, "uom": "Units"},
-            {"sku": "MOD-A1", "quantity_ordered": 40, "uom": "Units"},
+            {
+                "sku": "WAF-7NM",
+                "quantity_ordered": 500,
+                "uom": "Units",
+                "unit_price": "182.5",
+                "requested_date": "2026-12-01T08:00:00Z",
+            },
+            {
+                "sku": "MOD-A1",
+                "quantity_ordered": 40,
+                "uom": "Units",
+                "unit_price": "12",
+                "requested_date": "2026-12-03T08:00:00Z",
+            },
         ],
     }
+    model = as_purchase_order(po, buyer="module.example/node", supplier="fab.example/node")
+    assert model.chain_id == "module.example/node/P00012"
+    assert [(x.line, x.sku, x.quantity_ordered, x.unit_price) for x in model.lines] == [
+        (1, "WAF-7NM", 500, "182.5"),
+        (2, "MOD-A1", 40, "12"),
+    ]
+    with pytest.raises(PayloadError):
+        as_purchase_order(po, buyer="same.example/node", supplier="same.example/node")
+    with pytest.raises(PayloadError):
+        as_purchase_order(receipt, buyer="a.example/node", supplier="b.example/node")
     findings = check_document(
         dict(po.body),
         rules,
@@ -183,7 +213,18 @@ def test_erpnext_documents() -> None:
     assert po.body["po_number"] == "PUR-ORD-2026-00012"
     assert po.body["buyer"] == "Wafer Fab Co."
     assert po.body["issued_at"] == "2026-11-17T10:12:44.120961+08:00"
-    assert po.body["lines"] == [{"sku": "SI-WAFER-300", "quantity_ordered": 250, "uom": "Nos"}]
+    assert po.body["lines"] == [
+        {
+            "sku": "SI-WAFER-300",
+            "quantity_ordered": 250,
+            "uom": "Nos",
+            "unit_price": "41.25",
+            "requested_date": "2026-12-01T00:00:00+08:00",
+        }
+    ]
+    model = as_purchase_order(po, buyer="fab.example/node", supplier="silicon.example/node")
+    assert model.currency == "USD"
+    assert model.lines[0].requested_date == "2026-12-01T00:00:00+08:00"
     assert receipt.body["despatch_number"] == "SRM-DN-88120"
     assert receipt.body["po_number"] == "PUR-ORD-2026-00012"
     assert receipt.body["received_at"] == "2026-11-20T11:20:05+08:00"
@@ -244,3 +285,19 @@ def test_erpnext_errors_and_paging() -> None:
 def test_bad_webhook_bodies(body: bytes) -> None:
     with pytest.raises(PayloadError):
         erpnext.parse_delivery(body)
+
+
+@pytest.mark.parametrize("price", ["abc", -1, True, [1], "NaN", "Infinity"])
+def test_bad_prices_are_refused(price: object) -> None:
+    orders = [{"id": 1, "name": "P1", "date_order": "2026-11-18 09:00:00"}]
+    lines = [
+        {
+            "order_id": [1, "P1"],
+            "product_id": [7, "x"],
+            "product_qty": 1,
+            "product_uom": [1, "Units"],
+            "price_unit": price,
+        }
+    ]
+    with pytest.raises(PayloadError):
+        odoo.purchase_order_documents(orders, lines, [{"id": 7, "default_code": "A"}])
