@@ -41,6 +41,8 @@ def peer_sync(cli: CliContext, as_json: bool) -> None:
             report = worker.run_once()
         except ProblemError as exc:
             raise CliError(exc.detail) from None
+    if report.skipped:
+        raise CliError("another peer round of this node is running (the service's); try again")
     delivery = report.delivery
     evidence = sorted({r.origin for r in [*report.synced.values(), *report.gossip] if r.evidence})
     failures = {**(delivery.failed if delivery else {}), **report.errors}

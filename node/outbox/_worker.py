@@ -10,14 +10,18 @@ error is recorded in the round's report and logged.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import Engine
 
+from ledger.storage import LedgerStore
 from node.api.node_log import NodeLog
 from node.outbox._deliver import Deliverer, DeliveryReport
 from node.outbox._queue import queue_from_ledger
@@ -44,6 +48,27 @@ class RoundReport:
     synced: dict[str, SyncResult] = field(default_factory=dict)
     gossip: list[SyncResult] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
+    skipped: bool = False
+
+
+ROUND_LOCK = ".peer-round.lock"
+
+
+@contextlib.contextmanager
+def _round_lock(home: Path) -> Iterator[bool]:
+    """An exclusive, non-blocking lock on ``HOME/.peer-round.lock``: one round at a
+    time per node, so two processes never push the same checkpoint to a witness at
+    once (which would store two cosignatures by one witness key)."""
+    with open(home / ROUND_LOCK, "a+b") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 class PeerWorker:
@@ -70,10 +95,20 @@ class PeerWorker:
         return int(self.clock() * 1000)
 
     def run_once(self, *, witness: bool = True, sync: bool = True) -> RoundReport:
+        """One round; skipped (``report.skipped``) while another process of this node
+        (another uvicorn worker, ``scnode peer sync``) runs one."""
         report = RoundReport()
         store = self.node_log.store_if_ready()
         if store is None:
             return report
+        with _round_lock(self.node_log.settings.home) as held:
+            if not held:
+                report.skipped = True
+                return report
+            self._round(report, store, witness=witness, sync=sync)
+        return report
+
+    def _round(self, report: RoundReport, store: LedgerStore, *, witness: bool, sync: bool) -> None:
         now_ms = self.now_ms()
         with self.engine.connect() as conn:
             peers = PeerRegistry(conn).list()
@@ -99,7 +134,6 @@ class PeerWorker:
                     _log.warning("peer %s: %s", peer.id, exc)
         if sync:
             report.gossip = self.gossip(peers, now_ms)
-        return report
 
     def gossip(self, peers: list[Peer], now_ms: int) -> list[SyncResult]:
         """Compare notes with every peer about every other peer's log."""

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from ledger import ALG_COSIGNATURE_V1, NoteVerifier
 from node.cli import main
+from node.outbox._worker import _round_lock
 from node.witness import open_endorsement
 from tests.node.test_witness_helpers import Node, network
 
@@ -71,6 +72,18 @@ def test_sync_reports_an_unreachable_peer(duo: list[Node]) -> None:
     assert "retry at" in out
     metrics = httpx.get(f"{one.url}/metrics").text
     assert "scnode_outbox_depth 2.0" in metrics
+
+
+def test_one_round_at_a_time(duo: list[Node]) -> None:
+    one, _two = duo
+    one.publish(1)
+    with _round_lock(one.home) as held:
+        assert held
+        code, out = _run(one, "peer", "sync")
+        assert code == 1
+        assert "another peer round" in out
+        assert one.worker.run_once().skipped
+    assert not one.worker.run_once().skipped
 
 
 def test_commands_need_a_node(tmp_path: Path) -> None:
