@@ -6,8 +6,9 @@
   (like an async server with that many concurrent requests); an append counts
   once its transaction has committed. ``append_latency_ms`` (median) and
   ``append_latency_p99_ms`` are what each caller waits: the latency group
-  commit trades for throughput. ``append_single_per_s``: one transaction per
-  append, for comparison.
+  commit trades for throughput. ``append_curve`` repeats the measurement with
+  16, 64 and 1,024 appends in flight. ``append_single_per_s``: one transaction
+  per append, for comparison.
 * ``verify_per_s``: ``LedgerStore.verify_all`` over the whole log (leaf hashes,
   hash chain, every stored tree node, every checkpoint root and signature);
   ``verify_per_cpu_s`` divides by this process's CPU time instead of wall time.
@@ -57,6 +58,7 @@ __all__ = ["format_results", "run"]
 
 PRODUCERS = 4
 WINDOW = 64
+CURVE_WINDOWS = (4, 16, 256)
 ORIGIN = "bench.example/ledger"
 PROOF_LOG_BITS = 20
 PROOF_SAMPLES = 2000
@@ -86,25 +88,26 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def bench_group_commit(store: LedgerStore, total: int) -> dict[str, float]:
+def bench_group_commit(store: LedgerStore, total: int, window: int = WINDOW) -> dict[str, float]:
     latencies: list[float] = []
     lock = threading.Lock()
     per = total // PRODUCERS
+    in_flight = window
     bodies = [_body(i) for i in range(per * PRODUCERS)]  # made before the clock starts
     with GroupCommitter(store, clock=_now_ms) as committer:
 
         def producer(worker: int) -> None:
-            window: collections.deque[tuple[float, Future[Appended]]] = collections.deque()
+            pending: collections.deque[tuple[float, Future[Appended]]] = collections.deque()
             mine: list[float] = []
             for i in range(per):
-                if len(window) >= WINDOW:
-                    started, future = window.popleft()
+                if len(pending) >= in_flight:
+                    started, future = pending.popleft()
                     future.result()
                     mine.append(time.perf_counter() - started)
                 body = bodies[worker * per + i]
-                window.append((time.perf_counter(), committer.submit("inventory.snapshot", body)))
-            while window:
-                started, future = window.popleft()
+                pending.append((time.perf_counter(), committer.submit("inventory.snapshot", body)))
+            while pending:
+                started, future = pending.popleft()
                 future.result()
                 mine.append(time.perf_counter() - started)
             with lock:
@@ -259,6 +262,13 @@ def run(*, quick: bool = False, log: Log = lambda _m: None, quiet: bool = False)
             results["append_single_per_s"] = round(bench_single_appends(store, 200))
             log(f"group commit: {appends:,} appends, {PRODUCERS} producers x {WINDOW} in flight")
             results.update(bench_group_commit(store, appends))
+            # the trade-off: more appends in flight, bigger batches, more latency
+            curve = []
+            for window in CURVE_WINDOWS:
+                log(f"group commit: {PRODUCERS} producers x {window} in flight")
+                point = bench_group_commit(store, appends // 2, window)
+                curve.append({"in_flight": PRODUCERS * window, **point})
+            results["append_curve"] = curve
             log(f"filling the log to {verify_size:,} entries for verify")
             fill(store, verify_size, signer, log)
             log("full verify (chain + tree nodes + checkpoints + signatures)")
@@ -295,6 +305,11 @@ def format_results(results: dict[str, Any]) -> str:
         f" {results['inclusion_proof_p99_ms_1m']} ms p99,"
         f" {results['inclusion_proof_cpu_ms_1m']} ms CPU",
         f"bundle verification, 1,000 entries   {results['bundle_verify_1000_s']} s",
+        *(
+            f"  {p['in_flight']:>5} in flight: {p['append_per_s']:>7,} /s,"
+            f" latency median {p['append_latency_ms']} ms, p99 {p['append_latency_p99_ms']} ms"
+            for p in results.get("append_curve", [])
+        ),
         f"load average before/after        {results['load_average_before']} /"
         f" {results['load_average_after']}",
     ]
