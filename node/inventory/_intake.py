@@ -69,6 +69,7 @@ class Intake:
     source: str | None
     profile_version: int | None
     zone: str | None  # the declared zone of offset-less times (canonical input)
+    source_fields: Mapping[str, str] = field(default_factory=dict)  # concept -> column
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,10 @@ def _from_export(
         records = Transformer(mapping.vocabulary, profile).transform_all(rows)
     except TransformError as exc:
         raise InputError(str(exc)) from None
-    return Intake(tuple(_candidate(r) for r in records), profile.source, profile.version, None)
+    columns = {m.concept: m.source_field for m in profile.fields if m.source_field in names}
+    return Intake(
+        tuple(_candidate(r) for r in records), profile.source, profile.version, None, columns
+    )
 
 
 def _candidate(record: CanonicalRecord) -> Candidate:

@@ -6,12 +6,11 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import Engine
 
-from governance import RuleSet, default_rule_set
+from governance import RuleSet
 from ledger import NoteSigner
 from ledger.storage import LedgerStore
 from node.disclosure import sync_home_policy
@@ -38,10 +37,12 @@ def home_mapping(home: Path) -> HomeMapping:
         return found
 
 
-@lru_cache(maxsize=1)
-def rules_in_force() -> RuleSet:
-    """The network's rule set (governance's default rule set)."""
-    return default_rule_set()
+def rules_in_force(engine: Engine) -> RuleSet:
+    """The rule set in force now: the node's governance rule book (its stored rule
+    sets, published in its ledger), which falls back to governance's default."""
+    from node.governance import RuleBook
+
+    return RuleBook(engine).in_force(at=now_ms())
 
 
 def open_publisher(
@@ -64,7 +65,7 @@ def open_publisher(
         signers=signers,
         origin=store.origin,
         mapping=mapping.context,
-        rules=rules_in_force(),
+        rules=rules_in_force(engine),
         clock=now_ms,
         rng=secrets.SystemRandom(),
     )

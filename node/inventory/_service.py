@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import rfc8785
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 import zk
 from governance import (
+    PartnerProfile,
     PeerFacts,
     RuleSet,
     case_from_dict,
@@ -278,6 +279,40 @@ class Publisher:
             exceptions=tuple(r["case_id"] for r in case_rows),
         )
 
+    def _observe(
+        self,
+        conn: Connection,
+        *,
+        snapshot: str,
+        intake: Intake,
+        committed: Sequence[Committed],
+        now_ms: int,
+    ) -> None:
+        """Count every position in the node's data-quality metrics, with lineage rows
+        (governance's inbound batch, written in this transaction)."""
+        from node.governance import inbound_batch
+
+        partner = PartnerProfile(self.origin, intake.zone)
+        profile = None if intake.source is None else f"{intake.source}@{intake.profile_version}"
+        with inbound_batch(self.engine, conn) as batch:
+            for n, c in enumerate(committed):
+                p = c.position
+                record: dict[str, Any] = {
+                    "sku": p.sku,
+                    "location": p.location,
+                    "lot": p.lot,
+                    "as_of": p.as_of_ms,
+                    "quantities": dict(p.quantities),
+                }
+                batch.record_inbound(
+                    partner,
+                    {k: v for k, v in record.items() if v is not None},
+                    received_at=now_ms,
+                    record_ref=f"{snapshot}/{n}",
+                    mapping_profile=profile,
+                    source_fields=intake.source_fields,
+                )
+
     def _store_private(
         self,
         *,
@@ -343,6 +378,9 @@ class Publisher:
             )
             for start in range(0, len(position_rows), _CHUNK):
                 conn.execute(insert(inventory_positions), position_rows[start : start + _CHUNK])
+            self._observe(
+                conn, snapshot=snapshot, intake=intake, committed=committed, now_ms=now_ms
+            )
             if finding_rows:
                 conn.execute(insert(inventory_findings), finding_rows)
             for row in case_rows:

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 import zk
 from ledger.storage import LedgerStore
+from node.governance import metadata as governance_metadata
 from node.inventory import (
     AT_LEAST,
     BELOW,
@@ -113,6 +114,14 @@ def test_private_tables_hold_plaintext_and_openings_of_the_commitments(node: Nod
     with node.engine.connect() as conn:
         rows = conn.execute(select(inventory_positions).order_by(inventory_positions.c.n)).all()
     assert [r.sku for r in rows] == ["MOD-0000", "MOD-0001", "MOD-0002"]
+    records = governance_metadata.tables["governance_records"]
+    with node.engine.connect() as conn:
+        lineage = conn.execute(select(records).order_by(records.c.record_ref)).all()
+    snapshot = got.json()["snapshot"]
+    assert [r.record_ref for r in lineage] == [f"{snapshot}/{n}" for n in range(3)]
+    assert {r.partner for r in lineage} == {ORIGIN}
+    assert {r.mapping_profile for r in lineage} == {f"{ZH_SOURCE}@9"}
+    assert json.loads(lineage[0].source_fields)["available"] == "在库"
     for row, on_ledger in zip(rows, body["positions"], strict=True):
         quantities = json.loads(row.quantities)
         assert quantities == {"available": 1200 + row.n, "in_transit": 30, "in_inspection": 5}
