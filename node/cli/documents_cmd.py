@@ -196,9 +196,11 @@ def doc_show(cli: CliContext, key: str) -> None:
 def doc_deliver(cli: CliContext, as_json: bool) -> None:
     """Deliver queued documents now (ignoring backoff)."""
     with _service(cli) as service:
+        recorded = service.record_missing(_now_ms())
         far = _now_ms() + 10 * 365 * 86_400_000
         result = deliver_pending(service.engine, service.signer(), far, rng=random.SystemRandom())
     summary = {
+        "recorded": recorded,
         "delivered": result.delivered,
         "duplicates": result.duplicates,
         "refused": result.refused,

@@ -17,11 +17,12 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Connection, Engine, select, text, update
 
 from governance import RuleSet
-from ledger import JSONValue, NoteSigner
+from ledger import Entry, JSONValue, NoteSigner
 from ledger.storage import LedgerStore
+from node.api.transactions import write_transaction
 from node.documents._errors import (
     DocumentError,
     DocumentFormatError,
@@ -59,6 +60,14 @@ _AUTHOR: Final = {
 def chain_digest(chain_id: str) -> str:
     """What the ledger records for a chain: its id hashed (PO numbers stay private)."""
     return hashlib.sha256(CHAIN_TAG + chain_id.encode("utf-8")).hexdigest()
+
+
+def _lock_chain(conn: Connection, chain_id: str) -> None:
+    """Serialise transitions of one chain across processes (PostgreSQL: an advisory
+    lock for the transaction; SQLite: the write transaction already holds the lock)."""
+    if conn.dialect.name == "postgresql":
+        key = int.from_bytes(bytes.fromhex(chain_digest(chain_id))[:8], "big", signed=True)
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def _fill_refs(state: ChainState | None, body: dict[str, Any]) -> None:
@@ -123,6 +132,46 @@ class DocumentService:
         }
         return self.store().append(kind, body, now_ms).seq
 
+    def _record_row(
+        self, row_id: int, kind: str, signed: SignedDocument, party: str, now_ms: int
+    ) -> None:
+        seq = self._record(kind, signed, party, now_ms)
+        with self.engine.begin() as conn:
+            conn.execute(update(documents).where(documents.c.id == row_id).values(ledger_seq=seq))
+
+    def record_missing(self, now_ms: int) -> int:
+        """Record on the ledger the stored documents that are not yet (a crash between
+        storing a document and appending its entry); returns how many were recorded.
+        An entry that was appended but not noted on its row is found, not repeated."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(documents.c.id, documents.c.hash, documents.c.direction, documents.c.body)
+                .where(documents.c.ledger_seq.is_(None))
+                .order_by(documents.c.id)
+            ).all()
+        if not rows:
+            return 0
+        store = self.store()
+        recorded: dict[str, int] = {}
+        for kind in (DOCUMENT_SENT, DOCUMENT_RECEIVED):
+            for stored_entry in store.entries_of_kind(kind):
+                if stored_entry.leaf is not None:
+                    body = Entry.from_leaf(stored_entry.leaf).body
+                    digest = body.get("hash") if isinstance(body, dict) else None
+                    if isinstance(digest, str):
+                        recorded[digest] = stored_entry.seq
+        for row_id, digest, direction, _ in rows:
+            seq = recorded.get(digest)
+            if seq is None:
+                doc = self.get(digest)
+                kind = DOCUMENT_SENT if direction == "sent" else DOCUMENT_RECEIVED
+                seq = self._record(kind, doc.signed, doc.counterparty, now_ms)
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(documents).where(documents.c.id == row_id).values(ledger_seq=seq)
+                )
+        return len(rows)
+
     def create(self, data: object, peer: Peer, now_ms: int) -> StoredDocument:
         """Sign, check, store and record a new document for ``peer``; queue its delivery."""
         if not isinstance(data, Mapping):
@@ -141,29 +190,24 @@ class DocumentService:
                 f"{author_role} must be this node ({signer.name}) and {other_role} "
                 f"the counterparty ({peer.key.name})"
             )
-        with self._lock:
-            chain = f"{body['buyer']}/{body.get('po_number')}"
-            with self.engine.connect() as conn:
-                state = load_chain(conn, chain, self.rules)
+        chain = f"{body['buyer']}/{body.get('po_number')}"
+        with self._lock, write_transaction(self.engine) as conn:
+            _lock_chain(conn, chain)
+            state = load_chain(conn, chain, self.rules)
             _fill_refs(state, body)
             document = parse_document(body)
             _, findings = apply(state, document, "0" * 64, rules=self.rules)
             signed = sign_document(document, signer)
-            with self.engine.begin() as conn:
-                row_id = insert_document(
-                    conn,
-                    signed,
-                    direction="sent",
-                    counterparty=peer.key.name,
-                    peer_id=peer.id,
-                    now_ms=now_ms,
-                    findings=findings,
-                )
-            seq = self._record(DOCUMENT_SENT, signed, peer.key.name, now_ms)
-            with self.engine.begin() as conn:
-                conn.execute(
-                    update(documents).where(documents.c.id == row_id).values(ledger_seq=seq)
-                )
+            row_id = insert_document(
+                conn,
+                signed,
+                direction="sent",
+                counterparty=peer.key.name,
+                peer_id=peer.id,
+                now_ms=now_ms,
+                findings=findings,
+            )
+        self._record_row(row_id, DOCUMENT_SENT, signed, peer.key.name, now_ms)
         self._notify()
         return self.get(signed.hash)
 
@@ -177,14 +221,24 @@ class DocumentService:
         if me not in (document.buyer, document.supplier) or me == document.author:
             raise DocumentFormatError("this node is not the document's counterparty")
         signed.verify([peer.vkey])
-        with self._lock:
-            with self.engine.connect() as conn:
-                seen = conn.execute(
-                    select(documents.c.id).where(documents.c.hash == signed.hash)
-                ).first()
-                if seen is not None:
-                    return self.get(signed.hash), True
-                state = load_chain(conn, document.chain_id, self.rules)
+        row_id = self._accept(signed, peer, now_ms)
+        if row_id is None:
+            return self.get(signed.hash), True
+        self._record_row(row_id, DOCUMENT_RECEIVED, signed, peer.key.name, now_ms)
+        self._notify()
+        return self.get(signed.hash), False
+
+    def _accept(self, signed: SignedDocument, peer: Peer, now_ms: int) -> int | None:
+        """Check and store a received document; its row id, or None if already held."""
+        document = signed.document
+        with self._lock, write_transaction(self.engine) as conn:
+            _lock_chain(conn, document.chain_id)
+            seen = conn.execute(
+                select(documents.c.id).where(documents.c.hash == signed.hash)
+            ).first()
+            if seen is not None:
+                return None
+            state = load_chain(conn, document.chain_id, self.rules)
             known = state.hashes() if state is not None else frozenset()
             missing = [h for h in document.refs if h not in known]
             if missing:
@@ -192,23 +246,15 @@ class DocumentService:
                     f"{document.doc_id} refers to {missing[0][:16]}..., not received yet"
                 )
             _, findings = apply(state, document, signed.hash, rules=self.rules)
-            with self.engine.begin() as conn:
-                row_id = insert_document(
-                    conn,
-                    signed,
-                    direction="received",
-                    counterparty=peer.key.name,
-                    peer_id=peer.id,
-                    now_ms=now_ms,
-                    findings=findings,
-                )
-            seq = self._record(DOCUMENT_RECEIVED, signed, peer.key.name, now_ms)
-            with self.engine.begin() as conn:
-                conn.execute(
-                    update(documents).where(documents.c.id == row_id).values(ledger_seq=seq)
-                )
-        self._notify()
-        return self.get(signed.hash), False
+            return insert_document(
+                conn,
+                signed,
+                direction="received",
+                counterparty=peer.key.name,
+                peer_id=peer.id,
+                now_ms=now_ms,
+                findings=findings,
+            )
 
     def get(self, key: str, *, party: str | None = None) -> StoredDocument:
         """A document by hash or document id; ``party`` limits it to one counterparty."""

@@ -88,6 +88,7 @@ class _Retrier:
         node_log: NodeLog = self.app.state.node_log
         if node_log.store_if_ready() is None:
             return
+        service.record_missing(_now_ms())
         deliver_pending(service.engine, node_log.keys().active, _now_ms(), rng=self.rng)
 
     def _run(self) -> None:
