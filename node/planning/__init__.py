@@ -13,6 +13,7 @@ The modules named here are pure (no clock, no I/O, randomness passed in); the
 service, tables and routes around them live beside them in ``node``.
 """
 
+from node.planning._committed import committed_orders
 from node.planning._errors import FactError, PlanningError, PlanningFormatError
 from node.planning._export import export_fact, record_fact
 from node.planning._fact import (
@@ -91,6 +92,7 @@ __all__ = [
     "VerifiedWeek",
     "Week",
     "WeekClaim",
+    "committed_orders",
     "detect_gaps",
     "export_fact",
     "fact_context",

@@ -1,7 +1,8 @@
 """Forecast → capacity between real nodes over HTTP on loopback, and a tier-N fact.
 
 Phone maker → module maker: demand forecast; module maker → phone maker: capacity
-groups. Both sides find the gaps, record only hashes on their ledgers, and a
+groups, with the open quantities of the phone maker's purchase orders as the
+committed orders. Both sides find the gaps, record only hashes on their ledgers, and a
 duplicate delivery is stored once; a supplier that is down gets the forecast
 when it is back. The fab proves a capacity fact; the module maker forwards it
 unchanged; the phone maker verifies it through its API and offline.
@@ -22,7 +23,7 @@ from ledger import Entry
 from node.finance import ForwardedFact, build_forwarded
 from node.planning import Relation, verify_forwarded_fact
 from node.witness import client_for
-from tests.node.documents_support import peer_id
+from tests.node.documents_support import peer_id, po, send
 from tests.node.test_witness_helpers import Node, network
 
 
@@ -86,11 +87,13 @@ def test_forecast_and_capacity_exchange(trio: list[Node]) -> None:
     )
     assert r.status_code == 200, r.text
     assert r.json()["delivered"] is True
-    committed = [{"sku": "MOD-A1", "week": "2026-W12", "quantity": 950}]
+    # the phone maker's purchase order, due in week 12, commits 950 of the module maker's capacity
+    order = po("PO-77", [(1, "MOD-A1", 950)])
+    order["lines"][0]["requested_date"] = "2026-03-16T00:00:00Z"  # Monday of 2026-W12
+    r = send(phone, module, order)
+    assert r.status_code == 201, r.text
     r = _post(
-        module,
-        "/v1/planning/capacity",
-        {"peer": peer_id(module, phone), "capacity": _capacity(), "committed": committed},
+        module, "/v1/planning/capacity", {"peer": peer_id(module, phone), "capacity": _capacity()}
     )
     assert r.status_code == 200, r.text
     answer = r.json()

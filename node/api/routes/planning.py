@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from node.api.deps import CurrentPeer, ServicesDep, require_role
 from node.api.node_log import NodeLog, NodeLogDep
 from node.api.problems import ProblemError, problem_responses
+from node.api.routes.documents import document_service
 from node.auth.errors import PermissionDeniedError
 from node.auth.principal import Principal
 from node.auth.roles import Role
@@ -43,6 +44,7 @@ from node.planning import (
     PlanningFormatError,
     PlanningService,
     Week,
+    committed_orders,
     parse_week,
     verify_forwarded_fact,
 )
@@ -50,6 +52,7 @@ from node.planning import (
 __all__ = ["planning_service", "router"]
 
 router = APIRouter(prefix="/v1/planning", tags=["planning"])
+MAX_DOCUMENTS = 100_000
 Operator = Annotated[Principal, Depends(require_role(Role.OPERATOR, Role.ADMIN))]
 
 
@@ -126,6 +129,11 @@ class CapacityShare(BaseModel):
     peer: str = Field(max_length=200)
     capacity: dict[str, Any]
     committed: list[CommittedLine] = Field(default_factory=list, max_length=10_000)
+    committed_from_documents: bool = Field(
+        default=True,
+        description="Add the open quantities of this customer's purchase orders "
+        "(documents service) to the committed orders",
+    )
 
 
 class WeekFact(BaseModel):
@@ -222,6 +230,11 @@ def share_capacity(request: Request, principal: Operator, body: CapacityShare) -
         for line in body.committed:
             key = (line.sku, parse_week(line.week))
             committed[key] = committed.get(key, 0) + line.quantity
+        if body.committed_from_documents:
+            stored = document_service(request.app).list(limit=MAX_DOCUMENTS)
+            mine = [d.signed.document for d in stored if d.peer_id == body.peer]
+            for key, quantity in committed_orders(mine).items():
+                committed[key] = committed.get(key, 0) + quantity
         return _share(request, body.peer, capacity, committed)
     except PlanningError as exc:
         raise _bad(exc) from None
