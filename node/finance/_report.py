@@ -51,6 +51,7 @@ class FinancingReport:
     gaps: tuple[tuple[int, int], ...]
     max_gap_ms: int
     witnesses: tuple[str, ...]
+    evidence_ms: int = 0
     notes: tuple[str, ...] = ()
     problems: tuple[str, ...] = field(default=())
 
@@ -83,6 +84,7 @@ class FinancingReport:
             "snapshots": [{**s.__dict__, "problems": list(s.problems)} for s in self.snapshots],
             "gaps": [{"from_ms": a, "to_ms": b} for a, b in self.gaps],
             "max_gap_ms": self.max_gap_ms,
+            "evidence_ms": self.evidence_ms,
             "witnesses": list(self.witnesses),
             "ledger": self.ledger.to_json() if self.ledger else None,
             "notes": list(self.notes),
@@ -118,6 +120,7 @@ def render_report(report: FinancingReport) -> str:
     out = [
         f"Financing evidence from {report.origin} for bank {report.bank}",
         f"Period covered: {when(report.from_ms)} to {when(report.to_ms)}",
+        f"Evidence reaches: {when(report.evidence_ms)} (the newest entry proven in the log)",
     ]
     ledger = report.ledger
     if ledger is not None:
@@ -131,7 +134,7 @@ def render_report(report: FinancingReport) -> str:
     out.append(f"Pledges: {len(report.pledges)}")
     for p in report.pledges:
         mark = "ok  " if p.ok else "FAIL"
-        pin = "" if p.bank_key_pinned else " (bank key not pinned)"
+        pin = "" if p.bank_key_pinned or p.bank != report.bank else " (bank key not pinned)"
         out.append(
             f"  {mark} pledge {p.id} (entry {p.seq}) to {p.bank}{pin}, "
             f"{when(p.from_ms)} to {when(p.to_ms)}"

@@ -240,14 +240,16 @@ def _gaps(
     pledges: Sequence[_Pledged],
     header: FinancingHeader,
     max_gap: int,
+    evidence_ms: int,
 ) -> list[tuple[int, int]]:
-    """Stretches of more than ``max_gap`` without a proven snapshot while the bank's pledges run."""
+    """Stretches of more than ``max_gap`` without a proven snapshot while the bank's pledges
+    run, up to the time the evidence reaches (the newest proven entry: no gap in the future)."""
     own = [p.signed.pledge for p in pledges if p.signed.pledge.bank == header.bank]
     gaps: list[tuple[int, int]] = []
     for subject in header.subjects:
         for pledge in (p for p in own if p.subject == subject):
             start = max(pledge.from_ms, header.from_ms)
-            end = min(pledge.to_ms, header.to_ms)
+            end = min(pledge.to_ms, header.to_ms, evidence_ms)
             if start > end:
                 continue
             times = sorted(
@@ -362,6 +364,7 @@ def verify_financing(
     if others:
         notes.append(f"{others} pledge(s) to other banks share this stock; coverage includes them")
     lines = [_check_point(parsed, seq, pos) for seq, pos in parsed.positions]
+    evidence_ms = max((entry.timestamp_ms for _, entry in entries), default=0)
     report = FinancingReport(
         origin=bundle.origin,
         bank=header.bank,
@@ -381,7 +384,8 @@ def verify_financing(
             for p in pledges
         ),
         snapshots=tuple(lines),
-        gaps=tuple(_gaps(lines, pledges, header, max_gap_ms)),
+        gaps=tuple(_gaps(lines, pledges, header, max_gap_ms, evidence_ms)),
+        evidence_ms=evidence_ms,
         max_gap_ms=max_gap_ms,
         witnesses=tuple(sorted({w for e in ledger_report.entries for w in e.witnesses})),
         notes=tuple(notes),
