@@ -137,6 +137,12 @@ def init_cmd(cli: CliContext, name: str, database_url: str | None) -> None:
     now = _now_ms()
     try:
         home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not database_url:
+            # the database holds private payloads: readable by the owner only
+            # (SQLite gives its -wal and -shm files the database file's mode)
+            db_file = home / DATABASE_FILE
+            db_file.touch(mode=0o600, exist_ok=True)
+            db_file.chmod(0o600)
         upgrade(url)
         engine = create_engine(url)
         try:

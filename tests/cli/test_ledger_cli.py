@@ -73,6 +73,7 @@ def test_init_creates_keys_database_and_settings(home: Path) -> None:
     skey = home / "keys" / "log.skey"
     assert stat.S_IMODE(skey.stat().st_mode) == 0o600
     assert stat.S_IMODE((home / "scnode.toml").stat().st_mode) == 0o600
+    assert stat.S_IMODE((home / "scnode.sqlite").stat().st_mode) == 0o600
     assert 'node_name = "acme.example/ledger"' in (home / "scnode.toml").read_text()
     assert "PRIVATE" not in _vkey(home)
     store = _store(home)
