@@ -6,10 +6,11 @@ ledger as a ``planning.forecast`` / ``planning.capacity`` entry holding the hash
 and the counterparty only (no number), and delivered to the peer in a signed
 request (``POST /v1/planning/inbox``; the peer's node signature authenticates it).
 Undelivered messages stay queued (durably, in ``planning_messages``) and are
-retried by :meth:`deliver_pending` — after every share and on
-``POST /v1/planning/deliver`` — in creation order per peer (a peer's queue stops
-at its first failure). The receiver stores and records the same hash on its own
-ledger; a repeated delivery is recognised by its hash and stored once.
+retried by :meth:`deliver_pending` — after every share, by the API's background
+loop, and on ``POST /v1/planning/deliver`` — in creation order per peer (a peer's
+queue stops at its first failure), with the outbox's exponential backoff. The
+receiver stores and records the same hash on its own ledger; a repeated delivery
+is recognised by its hash and stored once.
 
 Whenever a node holds both its side and the peer's latest answer, it runs
 :func:`detect_gaps` and stores the gaps, and hands the documents to the
@@ -32,6 +33,7 @@ from sqlalchemy import Engine, and_, insert, select, update
 import zk
 from ledger import NoteSigner
 from ledger.storage import LedgerStore
+from node.outbox import backoff_ms
 from node.peers.registry import PeerNotFoundError, PeerRegistry
 from node.planning._errors import PlanningError, PlanningFormatError
 from node.planning._export import export_fact, record_fact
@@ -123,8 +125,12 @@ class PlanningService:
         gaps = self._compare(peer_id, committed)
         return message, gaps
 
-    def deliver_pending(self) -> DeliveryReport:
-        """Send every due message; stops a peer's queue at its first failure."""
+    def deliver_pending(self, *, force: bool = False) -> DeliveryReport:
+        """Send every due message; stops a peer's queue at its first failure.
+
+        A failed message waits the outbox's exponential backoff before the next
+        try (``force``: try now anyway, e.g. on an operator's request).
+        """
         report = DeliveryReport()
         now = self.clock()
         with self.engine.connect() as conn:
@@ -140,6 +146,9 @@ class PlanningService:
         for row in rows:
             if row.peer_id in blocked:
                 continue
+            if row.next_attempt_ms > now and not force:
+                blocked.add(row.peer_id)  # the head waits: so does everything after it
+                continue
             error = self._send(row.peer_id, row.kind, json.loads(row.body))
             with self.engine.begin() as conn:
                 if error is None:
@@ -153,7 +162,11 @@ class PlanningService:
                     conn.execute(
                         update(planning_messages)
                         .where(planning_messages.c.id == row.id)
-                        .values(attempts=row.attempts + 1, last_error=error)
+                        .values(
+                            attempts=row.attempts + 1,
+                            next_attempt_ms=now + backoff_ms(row.attempts + 1, self.rng),
+                            last_error=error,
+                        )
                     )
                     blocked.add(row.peer_id)
                     report.failed[row.peer_id] = error
@@ -228,6 +241,7 @@ class PlanningService:
                     seq=appended.seq,
                     created_ms=now,
                     attempts=0,
+                    next_attempt_ms=0,
                     delivered_ms=now if direction == "received" else None,
                 )
             ).inserted_primary_key

@@ -37,6 +37,7 @@ planning_messages = Table(
     Column("created_ms", BigInteger, nullable=False),
     Column("delivered_ms", BigInteger, nullable=True),
     Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_ms", BigInteger, nullable=False, default=0),
     Column("last_error", Text, nullable=True),
     UniqueConstraint("direction", "peer_id", "hash", name="uq_planning_messages_hash"),
 )

@@ -4,7 +4,9 @@
   ``POST /capacity`` (operator): answer a customer peer with capacity groups
   (optionally with the orders committed per sku and week).
 * ``POST /inbox``: where a peer delivers one (signed node-to-node request).
-* ``POST /deliver``: retry undelivered messages now; ``GET /messages``, ``GET /gaps``.
+* ``POST /deliver``: retry undelivered messages now (a background loop also
+  retries every ``app.state.planning_retry_s`` seconds, default 5, with backoff);
+  ``GET /messages``, ``GET /gaps``.
 * ``POST /facts`` (operator): prove and record a capacity fact;
   ``GET /facts/{fact_id}/bundle``: its evidence bundle (with the customer's
   disclosure); ``POST /facts/verify``: verify a forwarded fact offline.
@@ -17,8 +19,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import secrets
+import threading
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Path, Request
@@ -51,7 +57,44 @@ from node.planning import (
 
 __all__ = ["planning_service", "router"]
 
-router = APIRouter(prefix="/v1/planning", tags=["planning"])
+DEFAULT_RETRY_S = 5.0
+_log = logging.getLogger("scnode.planning")
+
+
+class _Retrier:
+    """Redelivers queued forecasts and capacity reports now and then."""
+
+    def __init__(self, app: FastAPI, interval_s: float) -> None:
+        self.app, self.interval_s = app, interval_s
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="planning", daemon=True)
+
+    def _run(self) -> None:
+        while not self.stopped.wait(self.interval_s):
+            node_log: NodeLog = self.app.state.node_log
+            if node_log.store_if_ready() is None:
+                continue
+            try:
+                planning_service(self.app).deliver_pending()
+            except Exception:  # noqa: BLE001  the loop must survive a bad round; retried next time
+                _log.exception("planning delivery round failed")
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    interval = float(getattr(app.state, "planning_retry_s", DEFAULT_RETRY_S))
+    retrier = _Retrier(app, interval)
+    if interval > 0:
+        retrier.thread.start()
+    try:
+        yield
+    finally:
+        retrier.stopped.set()
+        if retrier.thread.is_alive():
+            retrier.thread.join(timeout=10)
+
+
+router = APIRouter(prefix="/v1/planning", tags=["planning"], lifespan=_lifespan)
 MAX_DOCUMENTS = 100_000
 Operator = Annotated[Principal, Depends(require_role(Role.OPERATOR, Role.ADMIN))]
 
@@ -262,7 +305,7 @@ def receive(
 @router.post("/deliver", responses=problem_responses(401, 403))
 def deliver(request: Request, principal: Operator) -> dict[str, Any]:
     """Retry every undelivered forecast and capacity report now."""
-    report = planning_service(request.app).deliver_pending()
+    report = planning_service(request.app).deliver_pending(force=True)
     return {"delivered": report.delivered, "failed": report.failed}
 
 

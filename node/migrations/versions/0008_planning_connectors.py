@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("created_ms", sa.BigInteger(), nullable=False),
         sa.Column("delivered_ms", sa.BigInteger(), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_ms", sa.BigInteger(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_planning_messages"),
         sa.UniqueConstraint("direction", "peer_id", "hash", name="uq_planning_messages_hash"),
