@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import rfc8785
-from sqlalchemy import Connection, Engine, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, Insert, Table, insert, select, update
 
 import zk
 from governance import (
@@ -57,6 +56,19 @@ __all__ = ["Published", "Publisher"]
 
 _GOV_BELOW = "below"
 _Key = tuple[str, str, str]
+
+
+def _insert_ignoring_conflicts(conn: Connection, table: Table) -> Insert:
+    """``INSERT ... ON CONFLICT DO NOTHING`` in the connection's dialect."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(table).on_conflict_do_nothing()
+
+
 _CHUNK = 500
 
 
@@ -123,11 +135,9 @@ class Publisher:
                 rows.append(
                     {"subject": subject, "sku": sku, "location": location, "lot": lot, "salt": salt}
                 )
-            try:
-                with self.engine.begin() as conn:
-                    conn.execute(insert(inventory_items), rows)
-            except IntegrityError:  # another publish added some of them first
-                pass
+            with self.engine.begin() as conn:
+                # another publish may add some of the same items first: keep its salts
+                conn.execute(_insert_ignoring_conflicts(conn, inventory_items), rows)
             found = self._known_subjects(keys)
         return [found[p.key] for p in positions]
 
