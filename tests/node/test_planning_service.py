@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -31,10 +30,10 @@ class Clock:
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    url = f"sqlite:///{tmp_path / 'node.sqlite'}"
-    upgrade(url)
-    made = make_engine(url)
+def engine(database_url: str) -> Iterator[Engine]:
+    """A migrated database: SQLite, and PostgreSQL when SCNODE_TEST_DATABASE_URL is set."""
+    upgrade(database_url)
+    made = make_engine(database_url)
     yield made
     made.dispose()
 
