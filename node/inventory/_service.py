@@ -230,6 +230,7 @@ class Publisher:
             advance=advance,
         )
         now_ms = self.clock()
+        signers = list(self.signers(now_ms))  # before writing: a node without keys stores nothing
         with self.engine.connect() as conn:
             policy_version = active_policy(conn).version
         events, case_rows = self._exceptions(committed, now_ms, snapshot)
@@ -262,7 +263,7 @@ class Publisher:
             published_by=published_by,
         )
         appended = self.store.append_many([NewEntry(ENTRY_KIND, body, now_ms)])[0]
-        checkpoint = self.store.sign_checkpoint(self.signers(now_ms), now_ms)
+        checkpoint = self.store.sign_checkpoint(signers, now_ms)
         with self.engine.begin() as conn:
             conn.execute(
                 update(inventory_snapshots)

@@ -348,3 +348,14 @@ def test_only_operator_and_admin_publish(node: Node) -> None:
         assert got.status_code == 403
     assert node.client.post(SNAPSHOTS, json=canonical(1)).status_code == 401
     assert node.count(inventory_snapshots) == 0
+
+
+def test_a_node_without_its_signing_key_stores_nothing(node: Node) -> None:
+    (node.home / "keys").rename(node.home / "keys-away")
+    got = node.client.post(SNAPSHOTS, json=canonical(2), headers=node.auth("operator"))
+    assert got.status_code == 503
+    assert got.headers["content-type"] == "application/problem+json"
+    assert node.count(inventory_snapshots) == 0
+    assert node.count(inventory_positions) == 0
+    (node.home / "keys-away").rename(node.home / "keys")
+    assert _ledger_size(node) == 0
