@@ -166,6 +166,7 @@ class _Scan:
         self.had_payload = True
         self.with_payload = 0
         self.next_cp = 0
+        self.checked = 0
 
     def root(self) -> bytes:
         return root_from_nodes(self.size, self.border)
@@ -176,6 +177,14 @@ class _Scan:
         while self.next_cp < len(cps) and cps[self.next_cp].size == size:
             _checkpoint_check(cps[self.next_cp], self.root(), self.origin, self.verifiers)
             self.next_cp += 1
+            self.checked += 1
+
+    def load_checkpoints(self, cps: list[StoredCheckpoint]) -> None:
+        """The checkpoints of the next chunk (in size order), replacing the last ones."""
+        if self.next_cp < len(self.cps):
+            cp = self.cps[self.next_cp]  # a size the scan never reached: none is left over
+            raise ChainError(max(cp.size - 1, 0), f"checkpoint of size {cp.size} was skipped")
+        self.cps, self.next_cp = cps, 0
 
     def _next_cp_size(self) -> int:
         return self.cps[self.next_cp].size if self.next_cp < len(self.cps) else -1
@@ -227,7 +236,8 @@ class _Scan:
         return index
 
 
-def _load_checkpoints(conn: Connection, log_id: int) -> list[StoredCheckpoint]:
+def _load_checkpoints(conn: Connection, log_id: int, low: int, high: int) -> list[StoredCheckpoint]:
+    """Stored checkpoints with ``low <= size <= high``, by size."""
     rows = conn.execute(
         select(
             checkpoints.c.size,
@@ -236,7 +246,11 @@ def _load_checkpoints(conn: Connection, log_id: int) -> list[StoredCheckpoint]:
             checkpoints.c.cosignatures,
             checkpoints.c.signed_ms,
         )
-        .where(checkpoints.c.log_id == log_id)
+        .where(
+            checkpoints.c.log_id == log_id,
+            checkpoints.c.size >= low,
+            checkpoints.c.size <= high,
+        )
         .order_by(checkpoints.c.size)
     )
     return [StoredCheckpoint(int(r[0]), bytes(r[1]), r[2], r[3], int(r[4])) for r in rows]
@@ -260,10 +274,16 @@ def verify_log(
             )
         )
     }
-    cps = _load_checkpoints(conn, log_id)
-    if cps and cps[-1].size > size:
-        raise ChainError(size, f"checkpoint of size {cps[-1].size} is beyond the log (size {size})")
-    scan = _Scan(store.origin, high, cps, verifiers)
+    first_cp, last_cp = conn.execute(
+        select(func.min(checkpoints.c.size), func.max(checkpoints.c.size)).where(
+            checkpoints.c.log_id == log_id
+        )
+    ).one()
+    if last_cp is not None and (last_cp > size or first_cp < 0):
+        bad = last_cp if last_cp > size else first_cp
+        raise ChainError(size, f"checkpoint of size {bad} is outside the log (size {size})")
+    # checkpoints are read chunk by chunk too: a node may have signed one per entry
+    scan = _Scan(store.origin, high, _load_checkpoints(conn, log_id, 0, 0), verifiers)
     scan.checkpoints_upto(0)
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     entry_sql = (
@@ -277,6 +297,7 @@ def verify_log(
         for start in range(0, size, _CHUNK):
             end = min(start + _CHUNK, size)
             stored = _chunk_nodes(cur, mark, log_id, start, end)
+            scan.load_checkpoints(_load_checkpoints(conn, log_id, start + 1, end))
             cur.execute(entry_sql, (log_id, start, end))
             # (sqlite3 and psycopg both return bytes for BLOB / bytea)
             index = scan.chunk(cur.fetchall(), stored)
@@ -289,7 +310,7 @@ def verify_log(
     if last_hash != scan.prev or border != b"".join(scan.border):
         raise ChainError(max(size - 1, 0), "the stored log head does not match the entries")
     node_total = sum(size >> level for level in range(size.bit_length()))
-    return VerifyReport(size, scan.root(), scan.with_payload, node_total, len(cps))
+    return VerifyReport(size, scan.root(), scan.with_payload, node_total, scan.checked)
 
 
 def _check_tails(conn: Connection, log_id: int, size: int) -> None:

@@ -101,8 +101,9 @@ def _alter(engine: Engine, store: LedgerStore, **values: object) -> None:
         {"root": bytes(32)},
         {"note": "tampered"},
         {"size": 60},
+        {"size": -6},
     ],
-    ids=["root", "note", "size"],
+    ids=["root", "note", "size", "negative-size"],
 )
 def test_altered_checkpoints_are_found(
     engine: Engine, store: LedgerStore, change: dict[str, object]
@@ -118,6 +119,7 @@ def test_altered_checkpoints_are_found(
     with pytest.raises(ChainError) as info:
         store.verify_all([key.verifier()])
     assert info.value.index == (10 if "size" in change else 5)
+    assert str(change.get("size", "")) in str(info.value)
 
 
 def test_checkpoint_by_an_unknown_key_is_found(store: LedgerStore) -> None:
