@@ -10,6 +10,7 @@ order is kept). Any other refusal is final and recorded with its reason.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from typing import Final
@@ -86,8 +87,13 @@ def deliver_pending(
     *,
     rng: Random,
     transport: httpx.BaseTransport | None = None,
+    clients: dict[tuple[str, str, str], httpx.Client] | None = None,
 ) -> DeliveryResult:
-    """Send every due document; see the module docstring."""
+    """Send every due document; see the module docstring.
+
+    ``clients`` (optional) keeps one signed client per peer between calls (a new
+    client costs a TLS context); the caller closes them.
+    """
     result = DeliveryResult()
     for peer_id, queue in _due(engine, now_ms).items():
         with engine.connect() as conn:
@@ -97,7 +103,13 @@ def deliver_pending(
                 continue
         if peer.status != "active":
             continue
-        with client_for(peer, signer, timeout=TIMEOUT, transport=transport) as client:
+        key = (peer.url, peer.vkey, signer.vkey)
+        client = None if clients is None else clients.get(key)
+        if client is None:
+            client = client_for(peer, signer, timeout=TIMEOUT, transport=transport)
+            if clients is not None:
+                clients[key] = client
+        with contextlib.nullcontext() if clients is not None else client:
             for row_id, digest, body, attempts in queue:
                 try:
                     response = client.post(DOCUMENTS_INBOX_PATH, json=json.loads(body))

@@ -100,10 +100,17 @@ def peer_id(node: Node, other: Node) -> str:
     raise AssertionError("peer not registered")
 
 
+#: one client for the tests' requests (a new httpx client costs a TLS context)
+HTTP = httpx.Client(timeout=10)
+
+
 def send(node: Node, other: Node, document: dict[str, Any]) -> httpx.Response:
-    return httpx.post(
+    return HTTP.post(
         node.url + "/v1/documents",
         json={"counterparty": peer_id(node, other), "document": document},
         headers=node.auth,
-        timeout=10,
     )
+
+
+def get(node: Node, path: str, **params: Any) -> httpx.Response:
+    return HTTP.get(node.url + path, params=params or None, headers=node.auth)

@@ -17,7 +17,7 @@ from ledger import Entry
 from node.documents import DOCUMENT_RECEIVED, DOCUMENT_SENT, chain_digest, deliver_pending
 from node.peers.registry import PeerRegistry
 from node.witness import client_for
-from tests.node.documents_support import ack, desadv, peer_id, po, recadv, send
+from tests.node.documents_support import HTTP, ack, desadv, get, peer_id, po, recadv, send
 from tests.node.test_witness_helpers import Node, network
 
 FAR_FUTURE_MS = 4_000_000_000_000
@@ -34,7 +34,7 @@ def trio(tmp_path: Path) -> Iterator[list[Node]]:
 
 
 def _docs(node: Node, **params: object) -> list[dict[str, Any]]:
-    response = node.get("/v1/documents", **params)
+    response = get(node, "/v1/documents", **params)
     assert response.status_code == 200, response.text
     docs: list[dict[str, Any]] = response.json()["documents"]
     return docs
@@ -71,7 +71,7 @@ def _cycle(buyer: Node, supplier: Node, number: str) -> None:
 
 
 def _chain(node: Node, chain_id: str) -> dict[str, Any]:
-    response = node.get("/v1/documents/chain", chain_id=chain_id)
+    response = get(node, "/v1/documents/chain", chain_id=chain_id)
     assert response.status_code == 200, response.text
     chain: dict[str, Any] = response.json()
     return chain
@@ -102,7 +102,7 @@ def test_full_cycle_recorded_on_both_ledgers_without_plaintext(pair: list[Node])
         assert not any("SKU-A" in json.dumps(b) or "PO-1" in json.dumps(b) for _, b in bodies)
     # the same document on both sides: same hash, same signature
     for doc in _docs(buyer):
-        other = supplier.get(f"/v1/documents/{doc['hash']}").json()
+        other = get(supplier, f"/v1/documents/{doc['hash']}").json()
         assert (other["document"], other["signature"]) == (doc["document"], doc["signature"])
 
 
@@ -136,7 +136,7 @@ def _peer(node: Node, other: Node) -> Any:
 
 
 def _wire(node: Node, digest: str) -> dict[str, Any]:
-    doc = node.get(f"/v1/documents/{digest}").json()
+    doc = get(node, f"/v1/documents/{digest}").json()
     return {"document": doc["document"], "hash": doc["hash"], "signature": doc["signature"]}
 
 
@@ -212,7 +212,7 @@ def test_refused_transitions_over_http(pair: list[Node]) -> None:
     assert receipt.status_code == 201
     rules = sorted(f["rule_id"] for f in receipt.json()["findings"])
     assert rules == ["document.late_delivery", "document.receipt_mismatch"]
-    theirs = supplier.get(f"/v1/documents/{receipt.json()['hash']}").json()
+    theirs = get(supplier, f"/v1/documents/{receipt.json()['hash']}").json()
     assert sorted(f["rule_id"] for f in theirs["findings"]) == rules
     # nothing refused was recorded anywhere
     assert len(_docs(buyer)) == len(_docs(supplier)) == 4
@@ -236,7 +236,7 @@ def test_events_stream_shows_changes_on_both_sides(pair: list[Node]) -> None:
                     events.append(json.loads(line[6:]))
         assert {e["event"] for e in events} == wanted
         assert {e["hash"] for e in events} == {created["hash"]}
-    resumed = httpx.get(
+    resumed = HTTP.get(
         buyer.url + "/v1/documents/events",
         params={"after": 1, "limit": 1},
         headers=buyer.auth,

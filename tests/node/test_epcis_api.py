@@ -7,12 +7,11 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from node.epcis import SCHEMA_ENV, event_hash
 from tests.conftest import shared_path
-from tests.node.documents_support import ack, desadv, po, recadv, send
+from tests.node.documents_support import HTTP, ack, desadv, get, po, recadv, send
 from tests.node.test_witness_helpers import Node, network
 
 SCHEMA = (
@@ -45,7 +44,7 @@ def test_cycle_exports_as_valid_epcis_and_imports_back(pair: list[Node]) -> None
         assert send(author, other, body).status_code == 201
     exports = []
     for node in pair:
-        response = node.get("/v1/epcis/export", chain_id="buyer.example/node/PO-E")
+        response = get(node, "/v1/epcis/export", chain_id="buyer.example/node/PO-E")
         assert response.status_code == 200, response.text
         assert response.headers["content-type"].startswith("application/ld+json")
         exports.append(response.json())
@@ -54,7 +53,7 @@ def test_cycle_exports_as_valid_epcis_and_imports_back(pair: list[Node]) -> None
     ids = [event_hash(e) for e in exports[0]["epcisBody"]["eventList"]]
     assert ids == [event_hash(e) for e in exports[1]["epcisBody"]["eventList"]]
     assert [e["bizStep"] for e in events[:4]] == ["shipping", "receiving", "receiving", "receiving"]
-    imported = httpx.post(
+    imported = HTTP.post(
         buyer.url + "/v1/epcis/import", json=exports[1], headers=buyer.auth, timeout=10
     )
     assert imported.status_code == 200, imported.text
@@ -66,7 +65,7 @@ def test_cycle_exports_as_valid_epcis_and_imports_back(pair: list[Node]) -> None
         ("in_transit", "10"),
     ]
     assert [e["computed_id"] for e in imported.json()["events"]] == ids
-    one = buyer.get("/v1/epcis/export", document="desadv:D-E")
+    one = get(buyer, "/v1/epcis/export", document="desadv:D-E")
     assert one.status_code == 200
     assert len(one.json()["epcisBody"]["eventList"]) == 1
 
@@ -84,15 +83,15 @@ def test_refusals(pair: list[Node]) -> None:
             "ObjectEvent_with_invalid_eventTime_format.json",
         ).read_bytes()
     )
-    refused = httpx.post(buyer.url + "/v1/epcis/import", json=bad, headers=buyer.auth, timeout=10)
+    refused = HTTP.post(buyer.url + "/v1/epcis/import", json=bad, headers=buyer.auth, timeout=10)
     assert refused.status_code == 422
     assert refused.json()["type"].endswith("/epcis")
     assert "date-time" in refused.json()["detail"]
-    assert buyer.get("/v1/epcis/export", chain_id="buyer.example/node/none").status_code == 404
-    assert buyer.get("/v1/epcis/export").status_code == 400
-    assert httpx.get(buyer.url + "/v1/epcis/export", params={"chain_id": "x/y"}).status_code == 401
+    assert get(buyer, "/v1/epcis/export", chain_id="buyer.example/node/none").status_code == 404
+    assert get(buyer, "/v1/epcis/export").status_code == 400
+    assert HTTP.get(buyer.url + "/v1/epcis/export", params={"chain_id": "x/y"}).status_code == 401
     assert buyer.app is not None
     buyer.app.state.epcis_schema_path = None
-    missing = httpx.post(buyer.url + "/v1/epcis/import", json=bad, headers=buyer.auth, timeout=10)
+    missing = HTTP.post(buyer.url + "/v1/epcis/import", json=bad, headers=buyer.auth, timeout=10)
     assert missing.status_code == 422
     assert SCHEMA_ENV in missing.json()["detail"]

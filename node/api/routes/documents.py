@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
+import httpx
 from fastapi import APIRouter, Body, FastAPI, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
@@ -82,14 +83,24 @@ class _Retrier:
         self.wake, self.stopped = threading.Event(), threading.Event()
         self.rng = random.SystemRandom()
         self.thread = threading.Thread(target=self._run, name="documents", daemon=True)
+        self.lock = threading.Lock()  # one delivery round at a time
+        self.clients: dict[tuple[str, str, str], httpx.Client] = {}
 
     def deliver(self) -> None:
         service = document_service(self.app)
         node_log: NodeLog = self.app.state.node_log
         if node_log.store_if_ready() is None:
             return
-        service.record_missing(_now_ms())
-        deliver_pending(service.engine, node_log.keys().active, _now_ms(), rng=self.rng)
+        with self.lock:
+            service.record_missing(_now_ms())
+            signer = node_log.keys().active
+            deliver_pending(service.engine, signer, _now_ms(), rng=self.rng, clients=self.clients)
+
+    def close(self) -> None:
+        with self.lock:
+            for client in self.clients.values():
+                client.close()
+            self.clients.clear()
 
     def _run(self) -> None:
         while not self.stopped.is_set():
@@ -117,6 +128,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         retrier.wake.set()
         if retrier.thread.is_alive():
             retrier.thread.join(timeout=10)
+        retrier.close()
 
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"], lifespan=_lifespan)
