@@ -47,7 +47,9 @@ COVERAGE_FORMAT: Final = "scnode-finance-coverage/v1"
 BASIS: Final = 10_000
 #: Ratios a borrower proves, best first; 10000 = the stock covers the pledges.
 RATIO_LADDER: Final = (20_000, 15_000, 12_500, 11_000, 10_000)
-COVERAGE_BITS: Final = 64
+#: Range sizes of coverage proofs: 32 bits when 10000 × stock fits (about half
+#: the proving time), 64 otherwise.
+COVERAGE_BITS: Final = (32, 64)
 #: zk.prove_coverage aggregates at most 16 values: the free stock and 15 pledges.
 MAX_PLEDGES: Final = zk.MAX_AGGREGATION - 1
 
@@ -119,6 +121,7 @@ class Coverage:
     pledges: tuple[PledgeRef, ...]
     ratio_bp: int
     proof: bytes
+    bits: int = 64
 
     def to_body(self) -> dict[str, JSONValue]:
         return {
@@ -129,7 +132,7 @@ class Coverage:
             "as_of_ms": self.as_of_ms,
             "pledges": [p.to_json() for p in self.pledges],
             "ratio_bp": self.ratio_bp,
-            "bits": COVERAGE_BITS,
+            "bits": self.bits,
             "proof": base64.b64encode(self.proof).decode("ascii"),
         }
 
@@ -138,8 +141,9 @@ class Coverage:
         try:
             if not isinstance(body, dict) or body.get("format") != COVERAGE_FORMAT:
                 raise FinanceFormatError(f"coverage body must have format {COVERAGE_FORMAT!r}")
-            if body.get("bits") != COVERAGE_BITS:
-                raise FinanceFormatError(f"coverage bits must be {COVERAGE_BITS}")
+            bits = body.get("bits")
+            if bits not in COVERAGE_BITS:
+                raise FinanceFormatError(f"coverage bits must be one of {COVERAGE_BITS}")
             refs = body["pledges"]
             if not isinstance(refs, list) or not 1 <= len(refs) <= MAX_PLEDGES:
                 raise FinanceFormatError(f"coverage lists 1 to {MAX_PLEDGES} pledges")
@@ -161,7 +165,8 @@ class Coverage:
         except (KeyError, binascii.Error, ValueError, UnicodeEncodeError) as exc:
             raise FinanceFormatError(f"malformed coverage body: {exc}") from None
         ratio_n = _nat(ratio, "ratio_bp")
-        return cls(snapshot, seq_n, subject, as_of_n, pledges, ratio_n, proof)
+        bits_n = _nat(bits, "bits")
+        return cls(snapshot, seq_n, subject, as_of_n, pledges, ratio_n, proof, bits_n)
 
     def context(self, origin: str) -> bytes:
         return coverage_context(
@@ -185,7 +190,7 @@ class Coverage:
                 scale_commitment(available, BASIS),
                 [scale_commitment(p, self.ratio_bp) for p in pledges],
                 proof,
-                bits=COVERAGE_BITS,
+                bits=self.bits,
                 context=self.context(origin),
             )
         except zk.ProofError as exc:
@@ -230,7 +235,8 @@ def prove_coverage_at(
     for ratio in RATIO_LADDER:
         if BASIS * stock < ratio * total:
             continue
-        if BASIS * stock >= 2**COVERAGE_BITS or ratio * total >= 2**COVERAGE_BITS:
+        bits = next((b for b in COVERAGE_BITS if BASIS * stock < 2**b), None)
+        if bits is None:
             raise FinanceFormatError("quantities too large for a 64-bit coverage proof")
         context = coverage_context(
             origin=origin,
@@ -243,9 +249,11 @@ def prove_coverage_at(
         proof = zk.prove_coverage(
             scale_opening(available, BASIS),
             [scale_opening(o, ratio) for _, o in pledges],
-            bits=COVERAGE_BITS,
+            bits=bits,
             context=context,
             rng=rng,
         )
-        return Coverage(snapshot, snapshot_seq, subject, as_of_ms, refs, ratio, proof.to_bytes())
+        return Coverage(
+            snapshot, snapshot_seq, subject, as_of_ms, refs, ratio, proof.to_bytes(), bits
+        )
     return None

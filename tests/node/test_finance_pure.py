@@ -187,7 +187,7 @@ json_values = st.recursive(
 
 
 @given(doc=json_values)
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 def test_parsers_raise_only_the_domain_error(doc: object) -> None:
     for parse in (
         SignedPledge.from_body,
@@ -200,7 +200,7 @@ def test_parsers_raise_only_the_domain_error(doc: object) -> None:
 
 
 @given(field=st.sampled_from(sorted(Pledge.__dataclass_fields__)), value=json_values)
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 def test_a_mutated_pledge_field_parses_or_raises_the_domain_error(
     pledge: Pledge, field: str, value: object
 ) -> None:
