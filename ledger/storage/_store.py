@@ -9,17 +9,13 @@ plans name, in one query.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import (
     Connection,
     Engine,
-    Select,
-    Table,
     insert,
     select,
     update,
@@ -56,15 +52,20 @@ from ledger.storage._records import (
     VerifyReport,
 )
 from ledger.storage._schema import checkpoints, entries, logs, nodes
+from ledger.storage._sql import (
+    PARAMSTYLES,
+    bulk_insert,
+    checkpoint_row,
+    checkpoint_select,
+    entry_select,
+    head_sql,
+    nodes_sql,
+)
 
 __all__ = ["LedgerStore"]
 
 # rows per statement when deleting payloads or reading ranges
 _CHUNK = 500
-# driver parameter styles the hand-written SQL supports (sqlite3: qmark; psycopg: %s)
-_PARAMSTYLES = ("qmark", "format", "pyformat")
-# rows per multi-row INSERT (SQLite allows 32766 bound values per statement)
-_INSERT_ROWS = 2000
 
 
 def _split_border(border: bytes) -> list[bytes]:
@@ -84,15 +85,11 @@ class _Head:
 _HEAD_COLUMNS = (logs.c.size, logs.c.last_leaf_hash, logs.c.border)
 
 
-def _checkpoint_row(row: Any) -> StoredCheckpoint:
-    return StoredCheckpoint(int(row[0]), bytes(row[1]), str(row[2]), str(row[3]), int(row[4]))
-
-
 class LedgerStore:
     """One log (by origin) in a database; see the module docstring."""
 
     def __init__(self, engine: Engine, origin: str, log_id: int) -> None:
-        if engine.dialect.paramstyle not in _PARAMSTYLES:
+        if engine.dialect.paramstyle not in PARAMSTYLES:
             raise StorageError(f"unsupported database driver {engine.dialect.driver!r}")
         self.engine = configure_engine(engine)
         self.origin = origin
@@ -178,8 +175,8 @@ class LedgerStore:
                     (self.log_id, level, idx, digest) for (level, idx), digest in tree.append(last)
                 )
                 done.append(Appended(seq, last, leaf))
-            _bulk_insert(conn, entries, entry_rows)
-            _bulk_insert(conn, nodes, node_rows)
+            bulk_insert(conn, entries, entry_rows)
+            bulk_insert(conn, nodes, node_rows)
             moved = conn.execute(
                 update(logs)
                 .where(logs.c.log_id == self.log_id, logs.c.size == size)
@@ -199,7 +196,7 @@ class LedgerStore:
         # driver SQL on the raw cursor: proofs are dominated by per-query overhead
         cur = conn.connection.cursor()
         try:
-            cur.execute(_head_sql(conn.dialect.paramstyle), (self.log_id,))
+            cur.execute(head_sql(conn.dialect.paramstyle), (self.log_id,))
             row = cur.fetchone()
         finally:
             cur.close()
@@ -217,7 +214,7 @@ class LedgerStore:
         """Stored entries with ``start <= seq < end``, in order."""
         with self._read() as conn:
             rows = conn.execute(
-                _entry_select()
+                entry_select()
                 .where(entries.c.log_id == self.log_id, entries.c.seq >= start, entries.c.seq < end)
                 .order_by(entries.c.seq)
             ).all()
@@ -233,7 +230,7 @@ class LedgerStore:
             params += (self.log_id, level, idx)
         cur = conn.connection.cursor()
         try:
-            cur.execute(_nodes_sql(len(wanted), conn.dialect.paramstyle), tuple(params))
+            cur.execute(nodes_sql(len(wanted), conn.dialect.paramstyle), tuple(params))
             found = {(r[0], r[1]): bytes(r[2]) for r in cur.fetchall()}
         finally:
             cur.close()
@@ -286,19 +283,19 @@ class LedgerStore:
     def checkpoint_at(self, size: int) -> StoredCheckpoint:
         with self._read() as conn:
             row = conn.execute(
-                _checkpoint_select().where(
+                checkpoint_select().where(
                     checkpoints.c.log_id == self.log_id, checkpoints.c.size == size
                 )
             ).one_or_none()
         if row is None:
             raise StorageError(f"no signed checkpoint of size {size}")
-        return _checkpoint_row(row)
+        return checkpoint_row(row)
 
     def entries_of_kind(self, kind: str) -> list[StoredEntry]:
         """Every stored entry of ``kind``, in log order (e.g. the key history)."""
         with self._read() as conn:
             rows = conn.execute(
-                _entry_select()
+                entry_select()
                 .where(entries.c.log_id == self.log_id, entries.c.kind == kind)
                 .order_by(entries.c.seq)
             ).all()
@@ -307,20 +304,20 @@ class LedgerStore:
     def checkpoints(self) -> list[StoredCheckpoint]:
         with self._read() as conn:
             rows = conn.execute(
-                _checkpoint_select()
+                checkpoint_select()
                 .where(checkpoints.c.log_id == self.log_id)
                 .order_by(checkpoints.c.size)
             ).all()
-        return [_checkpoint_row(row) for row in rows]
+        return [checkpoint_row(row) for row in rows]
 
     def _latest_checkpoint(self, conn: Connection) -> StoredCheckpoint | None:
         row = conn.execute(
-            _checkpoint_select()
+            checkpoint_select()
             .where(checkpoints.c.log_id == self.log_id)
             .order_by(checkpoints.c.size.desc())
             .limit(1)
         ).one_or_none()
-        return None if row is None else _checkpoint_row(row)
+        return None if row is None else checkpoint_row(row)
 
     def sign_checkpoint(
         self, signers: Sequence[NoteSigner], now_ms: int, size: int | None = None
@@ -377,13 +374,13 @@ class LedgerStore:
         """Append witnesses' cosignature lines (verified by the caller) to a checkpoint."""
         with self._write() as (conn, _head):
             row = conn.execute(
-                _checkpoint_select().where(
+                checkpoint_select().where(
                     checkpoints.c.log_id == self.log_id, checkpoints.c.size == size
                 )
             ).one_or_none()
             if row is None:
                 raise StorageError(f"no signed checkpoint of size {size}")
-            stored = _checkpoint_row(row)
+            stored = checkpoint_row(row)
             have = set(stored.cosignatures.splitlines())
             new: list[str] = []
             for line in lines:
@@ -446,66 +443,3 @@ class LedgerStore:
                 conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
                 return verify_log(conn, self, verifiers, progress or (lambda _n: None))
-
-
-@functools.lru_cache(maxsize=4)
-def _head_sql(paramstyle: str) -> str:
-    mark = "?" if paramstyle == "qmark" else "%s"
-    return f"SELECT size, last_leaf_hash, border FROM ledger_logs WHERE log_id = {mark}"  # noqa: S608
-
-
-@functools.lru_cache(maxsize=256)
-def _nodes_sql(count: int, paramstyle: str) -> str:
-    """SELECT of ``count`` nodes by full primary key, as an OR of exact keys.
-
-    Each term is one index lookup on SQLite and PostgreSQL (a row-value IN list,
-    or log_id outside the OR, makes SQLite's planner scan the whole log). Built
-    as driver SQL: constructing the same statement with SQLAlchemy expressions
-    costs more than running it.
-    """
-    mark = "?" if paramstyle == "qmark" else "%s"
-    term = f"(log_id = {mark} AND level = {mark} AND idx = {mark})"
-    where = " OR ".join([term] * count)
-    return f"SELECT level, idx, hash FROM ledger_nodes WHERE {where}"  # noqa: S608  no input in SQL
-
-
-def _bulk_insert(conn: Connection, table: Table, rows: Sequence[tuple[object, ...]]) -> None:
-    """Insert ``rows`` (values in column order) with few multi-row statements.
-
-    One statement per ``_INSERT_ROWS`` rows instead of one per row: far less
-    per-row overhead, and the SQLite writer releases and re-takes the GIL a few
-    times per batch instead of once per row.
-    """
-    style = conn.dialect.paramstyle
-    if style not in ("qmark", "format", "pyformat"):
-        names = [c.name for c in table.columns]
-        conn.execute(insert(table), [dict(zip(names, row, strict=True)) for row in rows])
-        return
-    mark = "?" if style == "qmark" else "%s"
-    columns = ", ".join(c.name for c in table.columns)
-    one = "(" + ", ".join([mark] * len(table.columns)) + ")"
-    for start in range(0, len(rows), _INSERT_ROWS):
-        chunk = rows[start : start + _INSERT_ROWS]
-        values = ", ".join([one] * len(chunk))
-        sql = f"INSERT INTO {table.name} ({columns}) VALUES {values}"  # noqa: S608  schema names; values are bound
-        conn.exec_driver_sql(sql, tuple(value for row in chunk for value in row))
-
-
-def _checkpoint_select() -> Select[Any]:
-    return select(
-        checkpoints.c.size,
-        checkpoints.c.root,
-        checkpoints.c.note,
-        checkpoints.c.cosignatures,
-        checkpoints.c.signed_ms,
-    )
-
-
-def _entry_select() -> Select[Any]:
-    return select(
-        entries.c.seq,
-        entries.c.leaf,
-        entries.c.leaf_hash,
-        entries.c.kind,
-        entries.c.timestamp_ms,
-    )

@@ -39,6 +39,8 @@ from ledger import (
 from ledger.storage._leaf import BODY_START, leaf_tail
 from ledger.storage._records import StoredCheckpoint, VerifyReport
 from ledger.storage._schema import checkpoints, entries, logs, nodes
+from ledger.storage._sql import checkpoint_row, checkpoint_select
+from ledger.storage._sql import mark as sql_mark
 
 if TYPE_CHECKING:
     from ledger.storage._store import LedgerStore
@@ -239,13 +241,7 @@ class _Scan:
 def _load_checkpoints(conn: Connection, log_id: int, low: int, high: int) -> list[StoredCheckpoint]:
     """Stored checkpoints with ``low <= size <= high``, by size."""
     rows = conn.execute(
-        select(
-            checkpoints.c.size,
-            checkpoints.c.root,
-            checkpoints.c.note,
-            checkpoints.c.cosignatures,
-            checkpoints.c.signed_ms,
-        )
+        checkpoint_select()
         .where(
             checkpoints.c.log_id == log_id,
             checkpoints.c.size >= low,
@@ -253,7 +249,7 @@ def _load_checkpoints(conn: Connection, log_id: int, low: int, high: int) -> lis
         )
         .order_by(checkpoints.c.size)
     )
-    return [StoredCheckpoint(int(r[0]), bytes(r[1]), r[2], r[3], int(r[4])) for r in rows]
+    return [checkpoint_row(r) for r in rows]
 
 
 def verify_log(
@@ -285,7 +281,7 @@ def verify_log(
     # checkpoints are read chunk by chunk too: a node may have signed one per entry
     scan = _Scan(store.origin, high, _load_checkpoints(conn, log_id, 0, 0), verifiers)
     scan.checkpoints_upto(0)
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    mark = sql_mark(conn.dialect.paramstyle)
     entry_sql = (
         "SELECT seq, leaf, leaf_hash, kind, timestamp_ms FROM ledger_entries"  # noqa: S608
         f" WHERE log_id = {mark} AND seq >= {mark} AND seq < {mark} ORDER BY seq"
