@@ -76,7 +76,10 @@ def node(database_url: str, tmp_path: Path) -> Iterator[Node]:
     with write_transaction(engine) as conn:
         token = create_token(conn, role=Role.AUDITOR, name="auditor").token
         admin = create_token(conn, role=Role.ADMIN, name="admin").token
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+    app = create_app(settings)
+    # No background governance sweeps: these tests count the log's entries exactly.
+    app.state.governance_sweep_s = 0
+    with TestClient(app, raise_server_exceptions=False) as client:
         yield Node(
             client,
             vkey,

@@ -23,7 +23,7 @@ from tests.node.helpers import vkey_of
 
 pytest.importorskip("node.db")
 
-STARTUP_LIMIT_S = 30.0
+STARTUP_LIMIT_S = 120.0  # generous: a loaded CI machine imports slowly; not a timing assertion
 
 
 def _free_port() -> int:
