@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from node.peers.registry import PeerRegistry
-from tests.node.test_witness_helpers import Node
+
+if TYPE_CHECKING:
+    from tests.node.test_witness_helpers import Node
 
 T_ISSUED = "2026-03-01T08:00:00Z"
 

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from governance import RuleId, default_rule_set
@@ -52,6 +52,7 @@ class Chain:
     def __init__(self) -> None:
         self.state: ChainState | None = None
         self.findings: list[Any] = []
+        self.accepted: list[tuple[Document, str]] = []
 
     def add(self, body: dict[str, Any]) -> str:
         body = dict(body)
@@ -78,6 +79,7 @@ class Chain:
         digest = document_hash(document)
         self.state, found = apply(self.state, document, digest, rules=RULES)
         self.findings += found
+        self.accepted.append((document, digest))
         return digest
 
 
@@ -429,11 +431,11 @@ json_values = st.recursive(
     lambda inner: (
         st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
     ),
-    max_leaves=20,
+    max_leaves=8,
 )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.dictionaries(st.sampled_from(sorted(_parties(po("P", [(1, "A", 1)])))), json_values))
 def test_parser_raises_only_its_error(changes: dict[str, Any]) -> None:
     body = _parties(po("PO-1", [(1, "A", 5)]))
@@ -454,3 +456,66 @@ def test_despatch_type() -> None:
         doc(dict(desadv("PO-1", "D", [(1, "A", 2)]), po_version=1, ack_hash="b" * 64)),
         DespatchAdvice,
     )
+
+
+_OPS = st.lists(
+    st.tuples(
+        st.sampled_from(["change", "ack", "partial", "reject", "desadv", "recadv"]),
+        st.integers(1, 12),
+    ),
+    max_size=14,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_OPS)
+def test_random_chains_keep_their_invariants(ops: list[tuple[str, int]]) -> None:
+    chain = Chain()
+    chain.add(po("PO-1", [(1, "A", 10)]))
+    despatches = 0
+    for op, n in ops:
+        assert chain.state is not None
+        version = chain.state.latest.version
+        body: dict[str, Any]
+        if op == "change":
+            body = po("PO-1", [(1, "A", n)], version=version + 1)
+        elif op in ("ack", "partial", "reject"):
+            status = {"ack": "accepted", "partial": "partial", "reject": "rejected"}[op]
+            lines = [{"line": 1, "quantity_accepted": n}] if op == "partial" else None
+            body = ack("PO-1", status=status, **({"lines": lines} if lines else {}))
+        elif op == "desadv":
+            despatches += 1
+            body = desadv("PO-1", f"D-{despatches}", [(1, "A", n)])
+        else:
+            body = recadv("PO-1", f"D-{n % 3 + 1}", f"R-{n}", [(1, "A", n, 0, 0)])
+        try:
+            chain.add(body)
+        except TransitionError:
+            continue
+    state = chain.state
+    assert state is not None
+    # shipped never exceeds what the acknowledged versions accepted
+    accepted = 0
+    for v, (ack_doc, _) in state.acks.items():
+        order = next(p for p, _ in state.versions if p.version == v)
+        if ack_doc.status.value == "accepted":
+            accepted = max(accepted, order.lines[0].quantity_ordered)
+        elif ack_doc.status.value == "partial":
+            accepted = max(accepted, ack_doc.lines[0].quantity_accepted)
+    assert state.shipped().get(1, 0) <= accepted
+    # each despatch received at most once, versions consecutive
+    assert [p.version for p, _ in state.versions] == list(range(1, len(state.versions) + 1))
+    assert set(state.receipts) <= set(state.despatches)
+    # replaying the accepted documents in the same order gives the same state
+    replayed: ChainState | None = None
+    for document, digest in chain.accepted:
+        replayed, _ = apply(replayed, document, digest, rules=RULES)
+    assert replayed == state
+    assert state.status in {
+        ChainStatus.ORDERED,
+        ChainStatus.CHANGED,
+        ChainStatus.ACKNOWLEDGED,
+        ChainStatus.REJECTED,
+        ChainStatus.IN_DELIVERY,
+        ChainStatus.CLOSED,
+    }
