@@ -151,15 +151,15 @@ def test_no_plaintext_capacity_in_the_ledger_entry(fab: Fab) -> None:
     assert entry["body"]["subject"] == subject_of("WAFER-7NM", "aa" * 16)
 
 
-def test_every_single_byte_change_is_rejected(fab: Fab, no_network: None) -> None:
-    """Each flipped bit of the disclosure, and of every 6th byte elsewhere, is refused.
+def test_byte_changes_across_the_bundle_are_rejected(fab: Fab, no_network: None) -> None:
+    """A flipped bit in every 3rd byte of the disclosure and every 16th elsewhere is refused.
 
     (Every byte was checked once, ~25 s; the stride keeps the suite fast while still
     touching every member: leaf, proof lines, checkpoint, signatures, keys.)
     """
     data = fab.bundle
     disclosure_end = data.index(b',"entries":')
-    positions = [p for p in range(len(data)) if p < disclosure_end or p % 6 == 0]
+    positions = [p for p in range(len(data)) if p % (3 if p < disclosure_end else 16) == 0]
     rejected = 0
     for position in positions:
         changed = bytearray(data)
@@ -167,7 +167,7 @@ def test_every_single_byte_change_is_rejected(fab: Fab, no_network: None) -> Non
         with pytest.raises(FactError):
             _verify(bytes(changed), fab)
         rejected += 1
-    assert rejected == len(positions) > len(data) // 6
+    assert rejected == len(positions) > len(data) // 16
 
 
 def test_wrong_key_wrong_quorum_wrong_expectations(fab: Fab) -> None:
