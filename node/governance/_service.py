@@ -11,6 +11,9 @@ before the case row is written.
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -39,6 +42,7 @@ from node.auth.roles import Role
 from node.governance._case_store import load_case, load_cases, load_facts, save_case, save_event
 from node.governance._db import write_transaction
 from node.governance._intake import record_inbound
+from node.governance._lease import SWEEP_LEASE, take_lease
 from node.governance._ledger import append_events
 from node.governance._metrics_store import check_partner_id
 from node.governance._shared import shared
@@ -84,6 +88,8 @@ class GovernanceService:
         self.clock = clock
         self.metrics, self.rules = shared(engine)
         self._cases_lock = threading.RLock()
+        #: This service's name as a lease holder (one per process and service).
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self._started = False
 
     # -- set-up ----------------------------------------------------------------
@@ -253,7 +259,12 @@ class GovernanceService:
         return sorted(known)
 
     def sweep(self, now: int | None = None) -> SweepResult:
-        """Open cases from metrics and facts, clear gone conditions, flag breaches."""
+        """Open cases from metrics and facts, clear gone conditions, flag breaches.
+
+        Runs only in the process holding the sweep lease (another process sweeps
+        meanwhile); returns an empty result otherwise."""
+        if not take_lease(self.engine, SWEEP_LEASE, self.holder):
+            return SweepResult()
         now = self.clock() if now is None else now
         rules = self.rule_set(now)
         with self._cases_lock:

@@ -8,6 +8,7 @@ __all__ = [
     "governance_case_events",
     "governance_cases",
     "governance_facts",
+    "governance_leases",
     "governance_metric_buckets",
     "governance_metric_state",
     "governance_records",
@@ -108,4 +109,13 @@ governance_facts = Table(
     Column("partner", String(200), primary_key=True),
     Column("document", Text, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+)
+
+#: Who runs the SLA sweep: one process at a time (uvicorn workers share the database).
+governance_leases = Table(
+    "governance_leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("until_ms", BigInteger, nullable=False),  # wall clock, UTC ms
 )

@@ -160,3 +160,22 @@ def _wait_for(client: TestClient, node: GovNode, want: Any) -> dict[str, Any]:
                 return found
         time.sleep(0.05)
     raise AssertionError("the SLA loop did not act in time")
+
+
+def test_one_process_sweeps_at_a_time(looping: GovNode) -> None:
+    from node.governance import GovernanceService
+    from node.governance._lease import SWEEP_LEASE, take_lease
+
+    node = looping
+    first = node.service
+    second = GovernanceService(node.engine, first.node_log, clock=node.clock)  # another worker
+    node.service.record_checkpoint(SUPPLIER_A, witnesses=1)
+    assert second.sweep().opened != ()  # holds the lease now
+    node.service.record_checkpoint("supplier-x.example", witnesses=0)
+    assert first.sweep().opened == ()  # the other process sweeps meanwhile
+    assert second.sweep().opened != ()
+    assert take_lease(node.engine, SWEEP_LEASE, second.holder)
+    assert not take_lease(node.engine, SWEEP_LEASE, first.holder)
+    # an expired lease passes to whoever asks
+    assert take_lease(node.engine, SWEEP_LEASE, second.holder, ttl_ms=-1)
+    assert take_lease(node.engine, SWEEP_LEASE, first.holder)

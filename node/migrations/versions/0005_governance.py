@@ -1,5 +1,5 @@
 """Governance: rule sets in force, metric buckets, inbound record lineage, exception
-cases and their events, verified peer facts.
+cases and their events, verified peer facts, the SLA sweep's lease.
 
 Revision ID: 0005_governance
 Revises: 0004_inventory
@@ -103,9 +103,17 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("partner", name="pk_governance_facts"),
     )
+    op.create_table(
+        "governance_leases",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("holder", sa.String(length=200), nullable=False),
+        sa.Column("until_ms", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("name", name="pk_governance_leases"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("governance_leases")
     op.drop_table("governance_facts")
     op.drop_index("ix_governance_case_events_case", table_name="governance_case_events")
     op.drop_table("governance_case_events")
