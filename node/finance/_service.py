@@ -253,6 +253,7 @@ class Finance:
         )
         signed.verify_signatures()
         try:
+            self._check_prior(pledge)
             self._check_covered(pledge, int(row.quantity))
         except PledgeRefusedError as exc:
             self._set(pledge_id, state="refused", reason=str(exc))
@@ -263,6 +264,19 @@ class Finance:
         )
         self.cover(pledge.subject)
         return signed, seq
+
+    def _check_prior(self, pledge: Pledge) -> None:
+        """Refuse a pledge whose list of earlier pledges (what the bank signed) is stale."""
+        now = {
+            (ref.id, ref.seq)
+            for ref, _o, f, t in self._active(pledge.subject)
+            if f <= pledge.to_ms and t >= pledge.from_ms
+        }
+        if now != set(pledge.prior):
+            raise PledgeRefusedError(
+                "the pledges on this stock changed since the request; make a new request "
+                "for the bank to sign"
+            )
 
     def _check_covered(self, pledge: Pledge, quantity: int) -> None:
         """Refuse a pledge that a snapshot of its period cannot cover with the active ones."""

@@ -244,7 +244,23 @@ def test_second_bank_sees_the_pledge_and_an_overpledge_is_refused(world: World) 
 
     # A pledge the stock can carry next to the first one is accepted; every
     # snapshot is re-proven over BOTH pledges.
+    stale = world.finance.request_pledge(
+        grant_id=grant_b,
+        bank_vkey=BANK_B.vkey,
+        sku="CHIP-000",
+        site="FAB1",
+        quantity=10,
+        from_ms=T0,
+        to_ms=T0 + DAY,
+    )
+    first_seq = world.finance.pledge(first.pledge.id)[2]
+    assert first_seq is not None
+    assert stale.pledge.prior == ((first.pledge.id, first_seq),)  # what bank B signs
     second = world.pledge(grant_b, BANK_B, 250)
+    assert second.pledge.prior == ((first.pledge.id, first_seq),)
+    # A request made before the second pledge names a stale list: refused.
+    with pytest.raises(PledgeRefusedError, match="changed since the request"):
+        world.finance.complete_pledge(stale.pledge.id, stale.pledge.sign(BANK_B))
     latest: dict[int, Any] = {}
     for stored in world.store.entries_of_kind(COVERAGE_KIND):
         body: Any = Entry.from_leaf(stored.leaf or b"").body
@@ -524,3 +540,30 @@ def test_forwarded_supplier_fact_verifies_against_the_supplier_log(
         verify_forwarded(
             forwarded, vkeys=[supplier.signer.vkey], quorum=2, witnesses=[WITNESS.vkey]
         )
+
+
+def test_migration_creates_the_finance_tables(database_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from node.finance._tables import metadata
+
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    finally:
+        engine.dispose()
+    ours = set(metadata.tables)
+
+    def table_of(item: Any) -> str | None:
+        first = item[0] if isinstance(item, list) else item
+        for part in first[1:]:
+            name = getattr(getattr(part, "table", part), "name", None)
+            if isinstance(name, str):
+                return name
+        return None
+
+    assert [d for d in diff if table_of(d) in ours] == []
+    assert ours == {"finance_grants", "finance_pledges"}
