@@ -1,5 +1,8 @@
 """``scnode bench ledger``: the ledger's speed on this machine (SQLite, on disk).
 
+It works in a temporary folder under the current directory (not the system's
+temporary folder, which may be a RAM disk where a flush costs nothing).
+
 * ``append_per_s``: durable appends per second through the :class:`GroupCommitter`
   (SQLite WAL, ``synchronous=FULL``: every commit is fsynced). Callers are
   modelled as ``PRODUCERS`` threads each keeping ``WINDOW`` appends in flight
