@@ -19,17 +19,24 @@ from sqlalchemy import Engine, func, select
 from node.api.node_log import NodeLog
 from node.api.problems import install_problem_handlers, install_problem_openapi
 from node.api.routes import (
+    connectors,
+    dashboard,
     documents,
+    epcis,
     facts,
+    finance,
+    governance,
     health,
     inventory,
     ledger,
     peer_status,
     peers,
+    planning,
     tokens,
     witness,
 )
 from node.api.services import Services
+from node.governance import start_governance
 from node.metrics import Metrics, MetricsMiddleware, NodeState
 from node.peers.tables import peers as peers_table
 from node.settings import Settings, SettingsError, load_settings
@@ -86,7 +93,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop_governance = start_governance(_app)
         yield
+        await stop_governance()
         engine.dispose()
 
     app = FastAPI(
@@ -111,6 +120,12 @@ def create_app(settings: Settings) -> FastAPI:
         inventory.router,
         facts.router,
         documents.router,
+        epcis.router,
+        governance.router,
+        dashboard.router,
+        finance.router,
+        planning.router,
+        connectors.router,
     ):
         app.include_router(router)
     return app
