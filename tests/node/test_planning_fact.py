@@ -10,6 +10,7 @@ witness's key. Every single-byte change of the bundle is rejected.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import random
 import socket
@@ -19,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import zk
 from ledger import CosignatureSigner, NoteSigner, add_cosignature, canonical_json, parse_json
@@ -313,3 +316,48 @@ def test_forwarded_in_the_network_wrapper(fab: Fab, no_network: None) -> None:
             _verify(bytes(changed), fab)
         rejected += 1
     assert rejected > via // 14
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(path=st.lists(st.integers(0, 50), min_size=1, max_size=4), value=_JSON)
+def test_fuzzed_bundles_raise_only_fact_error(fab: Fab, path: list[int], value: Any) -> None:
+    """Replace one member somewhere in the bundle by arbitrary JSON: FactError or a result."""
+    doc = parse_json(fab.bundle)
+    node: Any = doc
+    for step in path[:-1]:
+        children = list(node) if isinstance(node, dict) else node
+        if not isinstance(children, list) or not children:
+            break
+        key = children[step % len(children)]
+        child = node[key] if isinstance(node, dict) else key
+        if not isinstance(child, dict | list):
+            break
+        node = child
+    if isinstance(node, dict) and node:
+        node[sorted(node)[path[-1] % len(node)]] = value
+    elif isinstance(node, list) and node:
+        node[path[-1] % len(node)] = value
+    with contextlib.suppress(FactError):
+        verify_forwarded_fact(canonical_json(doc), vkeys=[fab.signer.vkey])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    body=st.dictionaries(
+        st.sampled_from(["format", "bits", "fact_id", "subject", "weeks", "range_proof"]), _JSON
+    )
+)
+def test_fuzzed_fact_bodies_raise_only_the_format_error(body: dict[str, Any]) -> None:
+    with contextlib.suppress(PlanningFormatError):
+        CapacityFact.from_body(body | {"format": "scnode-capacity-fact/v1", "bits": 32})
