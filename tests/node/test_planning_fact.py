@@ -328,7 +328,7 @@ _JSON = st.recursive(
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(path=st.lists(st.integers(0, 50), min_size=1, max_size=4), value=_JSON)
 def test_fuzzed_bundles_raise_only_fact_error(fab: Fab, path: list[int], value: Any) -> None:
@@ -352,7 +352,7 @@ def test_fuzzed_bundles_raise_only_fact_error(fab: Fab, path: list[int], value: 
         verify_forwarded_fact(canonical_json(doc), vkeys=[fab.signer.vkey])
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(
     body=st.dictionaries(
         st.sampled_from(["format", "bits", "fact_id", "subject", "weeks", "range_proof"]), _JSON
