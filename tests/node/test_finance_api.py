@@ -10,11 +10,14 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 import httpx
 import pytest
 import uvicorn
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger import NoteSigner
 from node.api.routes import finance as finance_routes
@@ -42,7 +45,10 @@ class Served:
         self.url, self.tokens, self.vkey, self.from_ms = url, tokens, vkey, from_ms
 
     def call(self, method: str, path: str, who: str, **kw: object) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self.tokens[who]}"}
+        headers = {
+            "Authorization": f"Bearer {self.tokens[who]}",
+            "content-type": "application/json",
+        }
         return httpx.request(method, self.url + path, headers=headers, timeout=30, **kw)  # type: ignore[arg-type]
 
 
@@ -217,3 +223,63 @@ def test_unknown_pledge_and_bad_bodies_are_problems(served: Served) -> None:
     )
     assert no_grant.status_code == 404
     assert s.call("GET", "/v1/finance/registry", "bank-a", params={"key": "x"}).status_code == 200
+
+
+FUZZ_ROUTES = (
+    ("GET", "/v1/finance/pledges/{a}"),
+    ("POST", "/v1/finance/pledges/{a}/cosign"),
+    ("GET", "/v1/finance/registry?key={a}&key={b}"),
+    ("GET", "/v1/finance/bundle?bank={a}&from_ms={b}&to_ms={b}"),
+    ("POST", "/v1/finance/grants"),
+    ("POST", "/v1/finance/pledges"),
+)
+_values = st.one_of(
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
+    st.text(max_size=40),
+    st.sampled_from(["0" * 32, "f" * 32, BANK_A.name, "", "%00"]),
+)
+_bodies = st.one_of(
+    st.binary(max_size=200),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "bank": st.text(max_size=20),
+            "skus": st.lists(st.text(max_size=8), max_size=3),
+            "sites": st.lists(st.text(max_size=8), max_size=3),
+            "from_ms": st.integers(-5, 2**54),
+            "to_ms": st.integers(-5, 2**54),
+            "grant": st.text(max_size=40),
+            "bank_vkey": st.sampled_from([BANK_A.vkey, "x", ""]),
+            "sku": st.text(max_size=10),
+            "site": st.text(max_size=10),
+            "quantity": st.integers(-5, 2**40),
+            "signature": st.text(max_size=100),
+        },
+    ).map(lambda d: json.dumps(d).encode()),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    case=st.tuples(
+        st.sampled_from(FUZZ_ROUTES),
+        _values,
+        _values,
+        _bodies,
+        st.sampled_from(["operator", "bank-a", "bank-b"]),
+    )
+)
+def test_hostile_requests_get_problems_never_server_errors(
+    served: Served, case: tuple[tuple[str, str], str, str, bytes, str]
+) -> None:
+    (method, template), a, b, body, who = case
+    path = template.format(a=quote(a, safe=""), b=quote(b, safe=""))
+    got = served.call(
+        method,
+        path,
+        who,
+        content=body if method == "POST" else None,
+    )
+    assert got.status_code < 500, (method, path, got.status_code, got.text)
+    if got.status_code >= 400:
+        assert got.headers["content-type"] == "application/problem+json", (method, path)
