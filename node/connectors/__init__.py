@@ -17,6 +17,12 @@ from node.connectors._errors import (
     WebhookSignatureError,
 )
 from node.connectors._mapping import ImportedDocument, positions_body
+from node.connectors._tables import (
+    connector_deliveries,
+    connector_documents,
+    connector_webhooks,
+    metadata,
+)
 from node.connectors._webhook import (
     FRAPPE_SIGNATURE_HEADER,
     ReplayGuard,
@@ -37,7 +43,11 @@ __all__ = [
     "WebhookSignatureError",
     "as_purchase_order",
     "body_digest",
+    "connector_deliveries",
+    "connector_documents",
+    "connector_webhooks",
     "erpnext",
+    "metadata",
     "odoo",
     "positions_body",
     "sign_frappe",

@@ -35,11 +35,13 @@ from node.connectors import (
     PayloadError,
     WebhookSignatureError,
     body_digest,
+    connector_deliveries,
+    connector_documents,
+    connector_webhooks,
     erpnext,
     positions_body,
     verify_frappe_signature,
 )
-from node.connectors._tables import connector_deliveries, connector_documents, connector_webhooks
 from node.inventory import InventoryError, open_publisher
 
 __all__ = ["router"]
