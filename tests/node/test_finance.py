@@ -567,3 +567,24 @@ def test_migration_creates_the_finance_tables(database_url: str) -> None:
 
     assert [d for d in diff if table_of(d) in ours] == []
     assert ours == {"finance_grants", "finance_pledges"}
+
+
+@pytest.mark.parametrize(
+    ("member", "value", "needle"),
+    [
+        pytest.param("bank", BANK_B.name, "signature", id="other-bank"),
+        pytest.param("period", {"from_ms": T0, "to_ms": T0 + DAY}, "signature", id="period"),
+        pytest.param("coverage", [], "coverage list", id="role-list"),
+    ],
+)
+def test_a_changed_financing_member_is_rejected(
+    bworld: World, exported: bytes, member: str, value: Any, needle: str
+) -> None:
+    doc = _members(exported)
+    doc["financing"][member] = value
+    with pytest.raises(FinancingVerificationError) as caught:
+        _verify(bworld, canonical_json(doc))
+    assert any(needle in p for p in caught.value.report.problems), caught.value.report.problems
+    del doc["financing"]["signature"]
+    with pytest.raises(FinanceFormatError, match="no signature"):
+        _verify(bworld, canonical_json(doc))
