@@ -31,8 +31,8 @@ from node.documents._models import (
     PurchaseOrder,
     ReceiptLine,
     document_json,
-    parse_document,
 )
+from node.documents._parse import parse_document
 from node.documents._service import (
     DOCUMENT_RECEIVED,
     DOCUMENT_SENT,

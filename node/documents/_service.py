@@ -31,7 +31,8 @@ from node.documents._errors import (
     TransitionError,
 )
 from node.documents._machine import ChainState, apply
-from node.documents._models import DocumentType, parse_document
+from node.documents._models import DocumentType
+from node.documents._parse import parse_document
 from node.documents._signed import SignedDocument, sign_document
 from node.documents._store import (
     StoredDocument,

@@ -20,7 +20,8 @@ from ledger import JSONValue, LedgerError, NoteSigner, NoteVerifier, canonical_j
 from ledger import open_note as _open_note
 from node.documents._errors import DocumentFormatError, DocumentSignatureError
 from node.documents._fields import mapping
-from node.documents._models import Document, document_json, parse_document
+from node.documents._models import Document, document_json
+from node.documents._parse import parse_document
 
 __all__ = [
     "DOCUMENT_HASH_TAG",
