@@ -48,6 +48,7 @@ from node.documents._signed import (
 )
 from node.documents._store import StoredDocument
 from node.documents._tables import document_events, metadata
+from node.documents._worker import DeliveryWorker
 
 __all__ = [
     "DOCUMENTS_INBOX_PATH",
@@ -61,6 +62,7 @@ __all__ = [
     "ChainState",
     "ChainStatus",
     "DeliveryResult",
+    "DeliveryWorker",
     "DespatchAdvice",
     "DespatchLine",
     "Document",

@@ -13,14 +13,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
-import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-import httpx
 from fastapi import APIRouter, Body, FastAPI, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
@@ -33,9 +30,9 @@ from node.auth.errors import PermissionDeniedError
 from node.auth.principal import Principal
 from node.auth.roles import Role
 from node.documents import (
+    DeliveryWorker,
     DocumentNotFoundError,
     DocumentService,
-    deliver_pending,
     document_events,
 )
 from node.documents._tables import documents
@@ -75,60 +72,25 @@ def document_service(app: FastAPI) -> DocumentService:
     return service
 
 
-class _Retrier:
-    """Delivers documents now and then (and at once when one is created)."""
-
-    def __init__(self, app: FastAPI, interval_s: float) -> None:
-        self.app, self.interval_s = app, interval_s
-        self.wake, self.stopped = threading.Event(), threading.Event()
-        self.rng = random.SystemRandom()
-        self.thread = threading.Thread(target=self._run, name="documents", daemon=True)
-        self.lock = threading.Lock()  # one delivery round at a time
-        self.clients: dict[tuple[str, str, str], httpx.Client] = {}
-
-    def deliver(self) -> None:
-        service = document_service(self.app)
-        node_log: NodeLog = self.app.state.node_log
-        if node_log.store_if_ready() is None:
-            return
-        with self.lock:
-            service.record_missing(_now_ms())
-            signer = node_log.keys().active
-            deliver_pending(service.engine, signer, _now_ms(), rng=self.rng, clients=self.clients)
-
-    def close(self) -> None:
-        with self.lock:
-            for client in self.clients.values():
-                client.close()
-            self.clients.clear()
-
-    def _run(self) -> None:
-        while not self.stopped.is_set():
-            self.wake.wait(self.interval_s)
-            self.wake.clear()
-            if self.stopped.is_set():
-                return
-            try:
-                self.deliver()
-            except Exception:  # noqa: BLE001  the loop must survive a bad round; retried next time
-                _log.exception("document delivery round failed")
+def _service_if_ready(app: FastAPI) -> DocumentService | None:
+    node_log: NodeLog = app.state.node_log
+    return None if node_log.store_if_ready() is None else document_service(app)
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    interval = float(getattr(app.state, "documents_retry_s", DEFAULT_RETRY_S))
-    retrier = _Retrier(app, interval)
-    app.state.documents_retrier = retrier
-    if interval > 0:
-        retrier.thread.start()
+    node_log: NodeLog = app.state.node_log
+    worker = DeliveryWorker(
+        lambda: _service_if_ready(app),
+        lambda: node_log.keys().active,
+        float(getattr(app.state, "documents_retry_s", DEFAULT_RETRY_S)),
+    )
+    app.state.documents_retrier = worker
+    worker.start()
     try:
         yield
     finally:
-        retrier.stopped.set()
-        retrier.wake.set()
-        if retrier.thread.is_alive():
-            retrier.thread.join(timeout=10)
-        retrier.close()
+        worker.stop()
 
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"], lifespan=_lifespan)
@@ -163,7 +125,7 @@ def create_document(
         raise PermissionDeniedError("documents go to active partner peers only")
     service = document_service(request.app)
     created = service.create(body.document, peer, _now_ms())
-    retrier: _Retrier | None = getattr(request.app.state, "documents_retrier", None)
+    retrier: DeliveryWorker | None = getattr(request.app.state, "documents_retrier", None)
     if retrier is not None:
         retrier.deliver()  # at once, in this request; the loop retries what fails
         created = service.get(created.hash)
