@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from governance import (
     RuleSet,
@@ -35,6 +36,8 @@ __all__ = ["RELOAD_S", "RuleBook", "StoredRuleSet", "rule_set_document"]
 
 #: Seconds a process keeps its list of rule sets before reading it again.
 RELOAD_S = 5.0
+#: ``ledger_index`` of a rule set being published by some process right now.
+CLAIMED = -1
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,7 @@ class RuleBook:
                 rules=rule_set_from_json(r.document.encode()),
                 digest=r.digest,
                 published_at=int(r.published_at),
-                ledger_index=None if r.ledger_index is None else int(r.ledger_index),
+                ledger_index=None if r.ledger_index in (None, CLAIMED) else int(r.ledger_index),
             )
             for r in rows
         )
@@ -142,31 +145,48 @@ class RuleBook:
         return True
 
     def ensure_default(self, *, now: int) -> None:
-        """Store the default rule set if no rule set is stored yet."""
-        with write_transaction(self.engine) as conn:
-            if conn.execute(select(governance_rule_sets.c.id).limit(1)).first() is None:
-                self.add(conn, default_rule_set(), now=now)
+        """Store the default rule set if no rule set is stored yet (another process
+        starting at the same time may store it first: that is fine)."""
+        try:
+            with write_transaction(self.engine) as conn:
+                if conn.execute(select(governance_rule_sets.c.id).limit(1)).first() is None:
+                    self.add(conn, default_rule_set(), now=now)
+        except IntegrityError:
+            pass  # stored by another process in between
 
     def publish_pending(self, node_log: NodeLog, *, now: int) -> int:
-        """Append an entry for every stored rule set not yet in the ledger; how many."""
-        with self.engine.connect() as conn:
+        """Append an entry for every stored rule set not yet in the ledger; how many.
+
+        Rows are claimed first (``ledger_index`` set to :data:`CLAIMED` where it is
+        still empty), so two processes starting together publish each rule set once.
+        """
+        if node_log.store_if_ready() is None:
+            return 0
+        c = governance_rule_sets.c
+        with write_transaction(self.engine) as conn:
             pending = conn.execute(
-                select(governance_rule_sets.c.id, governance_rule_sets.c.document)
-                .where(governance_rule_sets.c.ledger_index.is_(None))
-                .order_by(governance_rule_sets.c.id)
+                select(c.id, c.document).where(c.ledger_index.is_(None)).order_by(c.id)
             ).all()
+            for row in pending:
+                conn.execute(
+                    update(governance_rule_sets).where(c.id == row.id).values(ledger_index=CLAIMED)
+                )
         if not pending:
             return 0
         events = [rule_set_entry(rule_set_from_json(r.document.encode())) for r in pending]
-        indexes = append_events(node_log, events, now=now)
-        if indexes and indexes[0] is None:
-            return 0
+        try:
+            indexes = append_events(node_log, events, now=now)
+        except BaseException:
+            with write_transaction(self.engine) as conn:
+                for row in pending:
+                    conn.execute(
+                        update(governance_rule_sets).where(c.id == row.id).values(ledger_index=None)
+                    )
+            raise
         with write_transaction(self.engine) as conn:
             for row, index in zip(pending, indexes, strict=True):
                 conn.execute(
-                    update(governance_rule_sets)
-                    .where(governance_rule_sets.c.id == row.id)
-                    .values(ledger_index=index)
+                    update(governance_rule_sets).where(c.id == row.id).values(ledger_index=index)
                 )
         with self._lock:
             self._cache = None
