@@ -14,6 +14,8 @@ import httpx
 import pytest
 
 from ledger import Entry
+from node.auth.roles import Role
+from node.auth.tokens import create_token
 from node.documents import DOCUMENT_RECEIVED, DOCUMENT_SENT, chain_digest, deliver_pending
 from node.peers.registry import PeerRegistry
 from node.witness import client_for
@@ -126,8 +128,21 @@ def test_both_directions_and_who_may_read(trio: list[Node]) -> None:
             ).status_code
             == 404
         )
+        # its event stream shows only its own documents
+        with client.stream("GET", "/v1/documents/events", params={"limit": 6}) as stream:
+            events = [json.loads(x[6:]) for x in stream.iter_lines() if x.startswith("data: ")]
+        assert {e["counterparty"] for e in events} == {"fab.example/node"}
+        assert {e["chain_id"] for e in events} == {"module.example/node/M-200"}
+    auditor = _token(module, Role.AUDITOR)
+    assert HTTP.get(module.url + "/v1/documents", headers=auditor).status_code == 403
+    assert HTTP.get(module.url + "/v1/documents/events", headers=auditor).status_code == 403
     # documents go to partners only, never to a third node
     assert _docs(fab, chain_id="phone.example/node/P-100") == []
+
+
+def _token(node: Node, role: Role) -> dict[str, str]:
+    with node.engine.begin() as conn:
+        return {"Authorization": f"Bearer {create_token(conn, role=role, name='t').token}"}
 
 
 def _peer(node: Node, other: Node) -> Any:
