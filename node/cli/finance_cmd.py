@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, NoReturn, ParamSpec, TypeVar
 
 import click
 from sqlalchemy.exc import SQLAlchemyError
@@ -28,7 +28,12 @@ from node.cli._app import CliContext, CliError, main, pass_cli
 if TYPE_CHECKING:
     from node.finance import Finance
 
-__all__ = ["finance_group", "parse_period"]
+__all__ = [
+    "finance_group",
+    "parse_period",
+    "verify_financing_bundle",
+    "verify_forwarded_file",
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -343,3 +348,72 @@ def verify_financing_bundle(
             click.echo(f"FAILED: bundle is for log {report.origin!r}, not {origin!r}")
     if not ok:
         raise click.exceptions.Exit(1)
+
+
+@finance_group.command("forward")
+@click.argument("evidence", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--fact",
+    "facts",
+    multiple=True,
+    required=True,
+    help="ENTRY:SUBJECT:FACT, e.g. 3:<64 hex>:available_at_least_safety_stock. Repeatable.",
+)
+@click.option("--via", default=None, help="This node's origin (informational).")
+@click.option("--out", type=click.Path(path_type=Path), required=True)
+@_clean
+def forward_cmd(evidence: Path, facts: tuple[str, ...], via: str | None, out: Path) -> None:
+    """Forward a supplier's facts, with its evidence bundle unchanged (tier-N)."""
+    from node.finance import ForwardedFact, build_forwarded
+
+    chosen = []
+    for spec in facts:
+        entry, _, rest = spec.partition(":")
+        subject, _, fact = rest.partition(":")
+        if not entry.isdigit() or not subject or not fact:
+            raise CliError(f"--fact {spec!r}: use ENTRY:SUBJECT:FACT")
+        chosen.append(ForwardedFact(int(entry), subject, fact))
+    data = build_forwarded(evidence.read_bytes(), chosen, via=via)
+    _write(out, data)
+    click.echo(f"{len(chosen)} fact(s) forwarded to {out}")
+
+
+def verify_forwarded_file(
+    data: bytes, *, vkeys: list[str], witnesses: list[str], quorum: int, as_json: bool
+) -> None:
+    """``scnode verify`` on a forwarded-fact document; exit 1 unless every fact verifies."""
+    from node.finance import FinanceFormatError, FinanceVerificationError, verify_forwarded
+
+    try:
+        report = verify_forwarded(data, vkeys=vkeys, witnesses=witnesses, quorum=quorum)
+    except FinanceFormatError as exc:
+        _fail_line(f"malformed input: {exc}", as_json)
+    except FinanceVerificationError as exc:
+        _fail_line(str(exc), as_json)
+    facts = [
+        {
+            "entry": f.entry,
+            "subject": f.subject,
+            "fact": f.fact,
+            "as_of_ms": f.as_of_ms,
+            "proven": f.proven,
+        }
+        for f in report.facts
+    ]
+    if as_json:
+        doc = {"ok": True, "origin": report.origin, "via": report.via, "facts": facts}
+        click.echo(json.dumps({**doc, "witnesses": list(report.witnesses)}, indent=2))
+        return
+    click.echo(f"Facts of {report.origin}, forwarded by {report.via or 'an unnamed party'}")
+    click.echo("Witnesses: " + (", ".join(report.witnesses) or "none cosigned"))
+    for f in report.facts:
+        how = "range proof verifies" if f.proven else "stated by the supplier"
+        click.echo(f"ok   entry {f.entry}  {f.fact}  ({how})  subject {f.subject[:16]}…")
+    click.echo(f"OK: all {len(report.facts)} forwarded fact(s) verify")
+
+
+def _fail_line(message: str, as_json: bool) -> NoReturn:
+    if as_json:
+        click.echo(json.dumps({"ok": False, "error": message}))
+        raise click.exceptions.Exit(1)
+    raise CliError(message)

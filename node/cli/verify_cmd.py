@@ -24,8 +24,8 @@ from ledger import (
 )
 from node.cli._app import CliError, main
 from node.cli._progress import progress
-from node.cli.finance_cmd import verify_financing_bundle
-from node.finance import is_financing_bundle
+from node.cli.finance_cmd import verify_financing_bundle, verify_forwarded_file
+from node.finance import is_financing_bundle, is_forwarded
 
 __all__ = ["verify"]
 
@@ -154,7 +154,9 @@ def verify(
 ) -> None:
     """Verify an evidence bundle offline; exit status 0 only if everything verifies.
 
-    A financing bundle (with a ``financing`` member) gets the credit officer's report.
+    A financing bundle (with a ``financing`` member) gets the credit officer's report;
+    a forwarded-fact document (``scnode-forwarded-fact/v1``) is checked against the
+    supplier's key given as ``--vkey``.
     """
     data = _read_bundle(bundle_file)
     keys = [_read_key(v) for v in vkeys]
@@ -170,6 +172,11 @@ def verify(
             bank_vkeys=list(bank_vkeys),
             max_gap_hours=max_gap_hours,
             as_json=as_json,
+        )
+        return
+    if is_forwarded(data):
+        verify_forwarded_file(
+            data, vkeys=keys, witnesses=witness_keys, quorum=needed, as_json=as_json
         )
         return
     try:

@@ -48,6 +48,7 @@ from node.finance._forward import (
     ForwardedFact,
     ForwardedReport,
     build_forwarded,
+    is_forwarded,
     verify_forwarded,
 )
 from node.finance._grant import GRANT_FORMAT, GRANT_KIND, GrantRecord, grant_digest
@@ -116,6 +117,7 @@ __all__ = [
     "finance_pledges",
     "grant_digest",
     "is_financing_bundle",
+    "is_forwarded",
     "month_buckets",
     "period_keys",
     "pledge_context",

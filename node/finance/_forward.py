@@ -44,6 +44,7 @@ __all__ = [
     "ForwardedFact",
     "ForwardedReport",
     "build_forwarded",
+    "is_forwarded",
     "verify_forwarded",
 ]
 
@@ -89,6 +90,15 @@ def _doc(data: bytes) -> dict[str, JSONValue]:
     if not isinstance(doc, dict):
         raise FinanceFormatError("a JSON object is needed")
     return doc
+
+
+def is_forwarded(data: bytes) -> bool:
+    """Whether ``data`` is a forwarded-fact document (no verification)."""
+    try:
+        doc = parse_json(data)
+    except LedgerError:
+        return False
+    return isinstance(doc, dict) and doc.get("format") == FORWARD_FORMAT
 
 
 def build_forwarded(

@@ -3,6 +3,7 @@ borrower and bank are two node homes; the pledge travels as files between them."
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -236,3 +237,65 @@ def test_bad_input_is_one_line(
     assert got.exit_code == 1
     assert needle in got.output
     assert "Traceback" not in got.output
+
+
+def test_forward_a_supplier_fact_and_verify_it(tmp_path: Path) -> None:
+    supplier = tmp_path / "fab"
+    vkey = _ok(supplier, "init", "--name", "fab.example/wafers").strip()
+    as_of = (datetime.now(UTC) - timedelta(minutes=1)).replace(microsecond=0).isoformat()
+    stock = tmp_path / "wafers.json"
+    stock.write_text(
+        json.dumps(
+            {
+                "positions": [
+                    {
+                        "sku": "WAFER-8",
+                        "location": "FAB1",
+                        "as_of": as_of,
+                        "quantities": {"available": 900, "in_transit": 0, "in_inspection": 0},
+                        "safety_stock": 200,
+                    }
+                ]
+            }
+        )
+    )
+    done = json.loads(_ok(supplier, "publish", str(stock), "--json"))
+    evidence = tmp_path / "evidence.json"
+    _ok(supplier, "ledger", "export", "--out", str(evidence))
+    doc = json.loads(evidence.read_text())
+    [item] = [e for e in doc["entries"] if e["index"] == done["index"]]
+    leaf = json.loads(base64.b64decode(item["leaf"]))
+    subject = leaf["body"]["positions"][0]["subject"]
+    forwarded = tmp_path / "forwarded.json"
+    fact = f"{item['index']}:{subject}:available_at_least_safety_stock"
+    _ok(
+        tmp_path / "module",
+        "finance",
+        "forward",
+        str(evidence),
+        "--fact",
+        fact,
+        "--via",
+        "module.example",
+        "--out",
+        str(forwarded),
+    )
+    got = _run(tmp_path / "phone", "verify", str(forwarded), "--vkey", vkey)
+    assert got.exit_code == 0, got.output
+    assert "OK: all 1 forwarded fact(s) verify" in got.output
+    assert "range proof verifies" in got.output
+    # Claiming a fact the supplier did not state fails.
+    wrong = tmp_path / "wrong.json"
+    _ok(
+        tmp_path / "module",
+        "finance",
+        "forward",
+        str(evidence),
+        "--fact",
+        f"{item['index']}:{subject}:available_below_safety_stock",
+        "--out",
+        str(wrong),
+    )
+    bad = _run(tmp_path / "phone", "verify", str(wrong), "--vkey", vkey)
+    assert bad.exit_code == 1
+    assert "stated no" in bad.output
