@@ -22,20 +22,22 @@ def start_sla_loop(
 ) -> Callable[[], Awaitable[None]]:
     """Start sweeping in the running event loop; returns the coroutine that stops it.
 
+    The first turn comes one interval after start-up; see
+    :meth:`GovernanceService.tick` for what a turn does.
+
     A sweep runs in a worker thread (it touches the database and the ledger); a
     failing sweep is logged and retried at the next tick, never ends the loop.
     """
 
     async def run() -> None:
         while True:
+            await asyncio.sleep(interval_s)
             try:
-                await asyncio.to_thread(service.ensure_started)
-                await asyncio.to_thread(service.sweep)
+                await asyncio.to_thread(service.tick)
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001  one failed sweep must not stop SLA tracking
                 _log.exception("governance sweep failed; retrying in %.0f s", interval_s)
-            await asyncio.sleep(interval_s)
 
     task = asyncio.get_running_loop().create_task(run(), name="governance-sla-loop")
 

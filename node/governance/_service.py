@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, literal, select
 
 from governance import (
     ExceptionCase,
@@ -46,7 +46,11 @@ from node.governance._lease import SWEEP_LEASE, take_lease
 from node.governance._ledger import append_events
 from node.governance._metrics_store import check_partner_id
 from node.governance._shared import shared
-from node.governance._tables import governance_cases
+from node.governance._tables import (
+    governance_cases,
+    governance_facts,
+    governance_metric_state,
+)
 from node.peers.registry import PeerRegistry
 
 __all__ = ["CLEARED", "Clock", "GovernanceService", "SweepResult", "wall_clock_ms"]
@@ -106,6 +110,23 @@ class GovernanceService:
     def ensure_started(self) -> None:
         if not self._started:
             self.start()
+
+    def has_data(self) -> bool:
+        """Whether anything has been observed yet (metrics, facts or cases)."""
+        with self.engine.connect() as conn:
+            for table in (governance_metric_state, governance_facts, governance_cases):
+                if conn.execute(select(literal(1)).select_from(table).limit(1)).first():
+                    return True
+        return False
+
+    def tick(self) -> SweepResult:
+        """One turn of the background loop: nothing until governance has data (so a
+        node that does not use it gets no entries), then start (publishing the rule
+        sets in force before anything is judged under them) and sweep."""
+        if not self._started and not self.has_data():
+            return SweepResult()
+        self.ensure_started()
+        return self.sweep()
 
     @property
     def origin(self) -> str:
