@@ -12,11 +12,16 @@ every snapshot of the subject in the period with ALL active pledges plus this
 one. If any snapshot cannot cover them, the pledge is ``refused``
 (:class:`PledgeRefusedError`) and nothing is logged; otherwise the pledge entry
 and the coverage entries are appended and a checkpoint is signed.
+
+Completion and proving are serialised by a lock within one process. Several
+worker processes on one database would need a database-level lock (not done): two
+pledges completing at the same instant in two processes could both pass the check.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +53,9 @@ from node.finance._tables import finance_grants, finance_pledges
 from node.inventory import inventory_items, inventory_positions, inventory_snapshots
 
 __all__ = ["Finance", "SnapshotOpening"]
+
+#: Serialises pledge completion and coverage proving within one node process.
+_PLEDGE_LOCK = threading.RLock()
 
 
 @dataclass(frozen=True)
@@ -236,7 +244,14 @@ class Finance:
         return signed, str(row.state), None if row.seq is None else int(row.seq)
 
     def complete_pledge(self, pledge_id: str, bank_signature: str) -> tuple[SignedPledge, int]:
-        """Add the bank's signature, check coverage with every active pledge, log it."""
+        """Add the bank's signature, check coverage with every active pledge, log it.
+
+        One pledge at a time per process: the check and the append must not
+        interleave with another pledge's (two banks co-signing at once)."""
+        with _PLEDGE_LOCK:
+            return self._complete(pledge_id, bank_signature)
+
+    def _complete(self, pledge_id: str, bank_signature: str) -> tuple[SignedPledge, int]:
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(finance_pledges).where(finance_pledges.c.id == pledge_id)
@@ -399,6 +414,10 @@ class Finance:
 
     def cover(self, subject: str) -> list[int]:
         """Prove coverage for every snapshot whose latest coverage entry is out of date."""
+        with _PLEDGE_LOCK:
+            return self._cover(subject)
+
+    def _cover(self, subject: str) -> list[int]:
         proofs = self._prove_all(subject)
         if not proofs:
             return []
