@@ -102,8 +102,15 @@ def _show(done: Published, elapsed: float, *, as_json: bool) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--source", help="Source system of an export: its approved mapping profile.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes for the range proofs (e.g. the number of cores).",
+)
 @pass_cli
-def publish_cmd(cli: CliContext, file: Path, source: str | None, as_json: bool) -> None:
+def publish_cmd(cli: CliContext, file: Path, source: str | None, as_json: bool, jobs: int) -> None:
     """Publish an inventory snapshot (one ledger entry) from FILE."""
     from ledger import LedgerError
     from ledger.storage import LedgerStore
@@ -128,7 +135,9 @@ def publish_cmd(cli: CliContext, file: Path, source: str | None, as_json: bool) 
     try:
         origin = settings.node_name or keys.active.name
         store = LedgerStore.open(engine, origin)
-        publisher = open_publisher(engine=engine, store=store, signers=keys.signers, home=home)
+        publisher = open_publisher(
+            engine=engine, store=store, signers=keys.signers, home=home, jobs=jobs
+        )
         intake, checked = publisher.prepare(data, _media_type(file, data), source)
         total = len(checked.positions)
         with progress("Committing and proving", total, quiet=as_json) as advance:

@@ -16,6 +16,7 @@ from typing import Final
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
+from node.api.transactions import write_transaction
 from node.auth.roles import Role
 from node.disclosure._errors import GrantError, PolicyError
 from node.disclosure._grants import Grant, new_grant
@@ -86,18 +87,22 @@ def sync_home_policy(engine: Engine, home: Path, *, now_ms: int) -> Policy:
     """Load the home folder's policy file if it is newer than the stored policy;
     returns the policy in force. A malformed file raises :class:`PolicyError`."""
     path = _home_policy_file(home)
-    with engine.begin() as conn:
+    with engine.connect() as conn:
         current = active_policy(conn)
-        if path is None:
-            return current
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise PolicyError(f"cannot read {path.name}: {exc.strerror}") from None
-        try:
-            found = parse_policy(data)
-        except PolicyError as exc:
-            raise PolicyError(f"{path.name}: {exc}") from None
+    if path is None:
+        return current
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PolicyError(f"cannot read {path.name}: {exc.strerror}") from None
+    try:
+        found = parse_policy(data)
+    except PolicyError as exc:
+        raise PolicyError(f"{path.name}: {exc}") from None
+    if found.version <= current.version:
+        return current
+    with write_transaction(engine) as conn:  # the write lock first, then re-read
+        current = active_policy(conn)
         if found.version <= current.version:
             return current
         return store_policy(conn, found, now_ms=now_ms, source="home")

@@ -51,6 +51,7 @@ def open_publisher(
     store: LedgerStore,
     signers: Callable[[int], Sequence[NoteSigner]],
     home: Path,
+    jobs: int = 1,
 ) -> Publisher:
     """A publisher with the real clock and the system's cryptographic randomness.
 
@@ -68,4 +69,5 @@ def open_publisher(
         rules=rules_in_force(engine),
         clock=now_ms,
         rng=secrets.SystemRandom(),
+        jobs=jobs,
     )

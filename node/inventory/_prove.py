@@ -10,13 +10,17 @@ then, when both available stock and safety stock are known, the fact:
   number is published).
 
 The cost is dominated by the range proof (one per position with a safety stock);
-commitments cost a fraction of a millisecond each.
+commitments cost a fraction of a millisecond each. ``jobs`` > 1 spreads the
+proofs over worker processes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import secrets
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import get_context
 from typing import Final
 
 import zk
@@ -29,6 +33,8 @@ AVAILABLE: Final = "available"
 SAFETY_STOCK: Final = "safety_stock"
 _SMALL_BITS: Final = 32
 _LARGE_BITS: Final = 64
+#: Below this many proofs per worker process, starting the processes costs more.
+_MIN_TASKS_PER_JOB: Final = 8
 
 
 @dataclass(frozen=True)
@@ -45,9 +51,29 @@ def fact_bits(gap: int) -> int:
     return _SMALL_BITS if gap < (1 << _SMALL_BITS) else _LARGE_BITS
 
 
+@dataclass(frozen=True)
+class _Task:
+    """One at-least proof to make: the opening of C_available − C_safety_stock."""
+
+    value: int
+    blinding: int
+    bits: int
+    context: bytes
+
+
+def _prove(task: _Task, rng: zk.Rng) -> bytes:
+    opening = zk.Opening(task.value, task.blinding)
+    return zk.prove_at_least(opening, 0, bits=task.bits, context=task.context, rng=rng).to_bytes()
+
+
+def _prove_in_worker(task: _Task) -> bytes:
+    """Worker-process entry: fresh system randomness in every process."""
+    return _prove(task, secrets.SystemRandom())
+
+
 def _commit_one(
     position: Position, subject: str, origin: str, snapshot: str, rng: zk.Rng
-) -> Committed:
+) -> tuple[dict[str, bytes], dict[str, zk.Opening], _Task | None]:
     values = dict(position.quantities)
     if position.safety_stock is not None:
         values[SAFETY_STOCK] = position.safety_stock
@@ -57,23 +83,14 @@ def _commit_one(
         commitment, opening = zk.commit(value, rng=rng)
         commitments[name] = commitment.to_bytes()
         openings[name] = opening
-    facts: list[Fact] = []
+    task = None
     if position.safety_stock is not None and AVAILABLE in position.quantities:
         gap = position.quantities[AVAILABLE] - position.safety_stock
         if gap >= 0:
-            bits = fact_bits(gap)
-            proof = zk.prove_at_least(
-                openings[AVAILABLE] - openings[SAFETY_STOCK],
-                0,
-                bits=bits,
-                context=fact_context(origin, snapshot, subject, AT_LEAST),
-                rng=rng,
-            )
-            facts.append(Fact(AT_LEAST, proof.to_bytes(), bits))
-        else:
-            facts.append(Fact(BELOW))
-    body = PositionBody(subject, position.as_of_ms, commitments, facts)
-    return Committed(position, body, openings)
+            diff = openings[AVAILABLE] - openings[SAFETY_STOCK]
+            context = fact_context(origin, snapshot, subject, AT_LEAST)
+            task = _Task(diff.value, diff.blinding, fact_bits(gap), context)
+    return commitments, openings, task
 
 
 def commit_positions(
@@ -84,10 +101,39 @@ def commit_positions(
     snapshot: str,
     rng: zk.Rng,
     advance: Callable[[int], None] = lambda _n: None,
+    jobs: int = 1,
 ) -> list[Committed]:
-    """Commit to and prove the facts of every position (``advance(1)`` after each)."""
+    """Commit to and prove the facts of every position (``advance(1)`` after each).
+
+    With ``jobs`` > 1 and enough proofs to share, the range proofs are made by
+    that many worker processes (started for this call; each draws its nonces'
+    fresh bytes from the system's randomness); commitments are always made here.
+    """
+    made = [
+        _commit_one(p, s, origin, snapshot, rng) for p, s in zip(positions, subjects, strict=True)
+    ]
+    tasks = [t for _c, _o, t in made if t is not None]
+    proofs: Iterator[bytes]
+    if jobs > 1 and len(tasks) >= _MIN_TASKS_PER_JOB * jobs:
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
+        proofs = pool.map(_prove_in_worker, tasks, chunksize=max(1, len(tasks) // (4 * jobs)))
+    else:
+        pool = None
+        proofs = (_prove(t, rng) for t in tasks)
     out = []
-    for position, subject in zip(positions, subjects, strict=True):
-        out.append(_commit_one(position, subject, origin, snapshot, rng))
-        advance(1)
+    try:
+        for position, subject, (commitments, openings, task) in zip(
+            positions, subjects, made, strict=True
+        ):
+            facts: list[Fact] = []
+            if task is not None:
+                facts.append(Fact(AT_LEAST, next(proofs), task.bits))
+            elif position.safety_stock is not None and AVAILABLE in position.quantities:
+                facts.append(Fact(BELOW))
+            body = PositionBody(subject, position.as_of_ms, commitments, facts)
+            out.append(Committed(position, body, openings))
+            advance(1)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     return out

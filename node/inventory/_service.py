@@ -39,6 +39,7 @@ from governance import (
 )
 from ledger import NoteSigner
 from ledger.storage import LedgerStore, NewEntry
+from node.api.transactions import write_transaction
 from node.disclosure import active_policy
 from node.inventory._checks import Checked, Position, check_intake
 from node.inventory._entry import BELOW, ENTRY_KIND, Lineage, snapshot_body, subject_of
@@ -100,6 +101,7 @@ class Publisher:
     rules: RuleSet
     clock: Callable[[], int]
     rng: zk.Rng
+    jobs: int = 1  # worker processes for the range proofs (1: in this process)
 
     def prepare(self, data: bytes, media_type: str, source: str | None) -> tuple[Intake, Checked]:
         """Parse, map and check; raises an InventoryError subclass, stores nothing."""
@@ -135,7 +137,7 @@ class Publisher:
                 rows.append(
                     {"subject": subject, "sku": sku, "location": location, "lot": lot, "salt": salt}
                 )
-            with self.engine.begin() as conn:
+            with write_transaction(self.engine) as conn:
                 # another publish may add some of the same items first: keep its salts
                 conn.execute(_insert_ignoring_conflicts(conn, inventory_items), rows)
             found = self._known_subjects(keys)
@@ -228,6 +230,7 @@ class Publisher:
             snapshot=snapshot,
             rng=self.rng,
             advance=advance,
+            jobs=self.jobs,
         )
         now_ms = self.clock()
         signers = list(self.signers(now_ms))  # before writing: a node without keys stores nothing
@@ -264,7 +267,7 @@ class Publisher:
         )
         appended = self.store.append_many([NewEntry(ENTRY_KIND, body, now_ms)])[0]
         checkpoint = self.store.sign_checkpoint(signers, now_ms)
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             conn.execute(
                 update(inventory_snapshots)
                 .where(inventory_snapshots.c.id == snapshot)
@@ -371,7 +374,7 @@ class Publisher:
             }
             for f in findings
         ]
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             conn.execute(
                 insert(inventory_snapshots).values(
                     id=snapshot,

@@ -194,3 +194,33 @@ def test_subject_hash_depends_on_every_part() -> None:
     }
     assert base not in others
     assert len(others) == 4
+
+
+def test_proofs_made_by_worker_processes_verify() -> None:
+    checked = check_intake(
+        read_upload(json.dumps(canonical(17)).encode(), "application/json", None, MAPPING),
+        RULES,
+        now_ms=_now(),
+        node_id="n.example/x",
+    )
+    subjects = [subject_of(p.sku, p.location, p.lot, "11" * 32) for p in checked.positions]
+    done = commit_positions(
+        checked.positions,
+        subjects,
+        origin="n.example/x",
+        snapshot="ef" * 16,
+        rng=random.Random(3),
+        jobs=2,
+    )
+    claims = []
+    for c, subject in zip(done, subjects, strict=True):
+        [fact] = c.body.facts
+        diff = zk.Commitment.from_bytes(c.body.commitments["available"]) - zk.Commitment.from_bytes(
+            c.body.commitments["safety_stock"]
+        )
+        context = fact_context("n.example/x", "ef" * 16, subject, AT_LEAST)
+        claims.append(
+            zk.AtLeastClaim(diff, 0, zk.RangeProof.from_bytes(fact.proof or b""), 32, context)
+        )
+    zk.verify_batch(claims, rng=random.Random(4))
+    assert len({c.proof.to_bytes() for c in claims}) == 17

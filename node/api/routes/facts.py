@@ -24,6 +24,7 @@ from node.api.deps import CurrentPrincipal, ServicesDep, require_role
 from node.api.node_log import NodeLogDep
 from node.api.problems import ProblemError, problem_responses
 from node.api.services import Services
+from node.api.transactions import write_transaction
 from node.auth.principal import Principal
 from node.auth.roles import Role
 from node.disclosure import (
@@ -270,7 +271,7 @@ def put_policy(
     except PolicyError as exc:
         raise ProblemError(422, "disclosure-policy-invalid", str(exc)) from None
     try:
-        with services.engine.begin() as conn:
+        with write_transaction(services.engine) as conn:
             store_policy(conn, policy, now_ms=_now_ms(), source="api")
     except PolicyError as exc:
         raise ProblemError(409, "disclosure-policy-version", str(exc)) from None
@@ -290,7 +291,7 @@ def _grant_public(grant: Grant) -> GrantPublic:
 def create_grant(services: ServicesDep, _owner: Owner, body: GrantCreate) -> GrantPublic:
     """Grant a bank or auditor the positions (and openings) of SKUs, sites and a period."""
     try:
-        with services.engine.begin() as conn:
+        with write_transaction(services.engine) as conn:
             grant = add_grant(conn, now_ms=_now_ms(), **body.model_dump())
     except GrantError as exc:
         raise ProblemError(422, "grant-invalid", str(exc)) from None
@@ -317,7 +318,7 @@ def delete_grant(
 ) -> GrantPublic:
     """Revoke a grant: from now on it discloses nothing."""
     try:
-        with services.engine.begin() as conn:
+        with write_transaction(services.engine) as conn:
             return _grant_public(revoke_grant(conn, grant_id, now_ms=_now_ms()))
     except GrantError as exc:
         raise ProblemError(404, "grant-not-found", str(exc)) from None
