@@ -9,6 +9,7 @@ service retries it).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import time
@@ -26,8 +27,10 @@ from node.documents import (
     DocumentError,
     DocumentService,
     StoredDocument,
+    build_evidence,
     deliver_pending,
     document_json,
+    verify_evidence,
 )
 from node.epcis import (
     EpcisError,
@@ -188,6 +191,46 @@ def doc_show(cli: CliContext, key: str) -> None:
             raise CliError(str(exc)) from None
     out = {**_summary(found), "document": document_json(found.signed.document)}
     click.echo(json.dumps({**out, "signature": found.signed.signature}, indent=2))
+
+
+@doc.command("prove")
+@click.argument("key")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@pass_cli
+def doc_prove(cli: CliContext, key: str, out: Path | None) -> None:
+    """Evidence for KEY: the signed document, its ledger entry, inclusion proof, checkpoint."""
+    with _service(cli) as service:
+        try:
+            evidence = build_evidence(service.get(key), service.store())
+        except DocumentError as exc:
+            raise CliError(str(exc)) from None
+    text = json.dumps(evidence, indent=2)
+    if out is None:
+        click.echo(text)
+    else:
+        out.write_text(text + "\n", encoding="utf-8")
+
+
+@doc.command("check")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--author-vkey", "author", multiple=True, required=True, help="Author's vkey")
+@click.option("--log-vkey", "log", multiple=True, required=True, help="Recording node's vkey")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output")
+def doc_check(path: Path, author: tuple[str, ...], log: tuple[str, ...], as_json: bool) -> None:
+    """Check document evidence offline against pinned keys (no network)."""
+    try:
+        report = verify_evidence(_read_json(path), author_vkeys=list(author), log_vkeys=list(log))
+    except DocumentError as exc:
+        raise CliError(f"evidence refused: {exc}") from None
+    if as_json:
+        click.echo(json.dumps(dataclasses.asdict(report)))
+        return
+    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(report.recorded_ms / 1000))
+    click.echo(
+        f"{report.doc_id} ({report.hash[:16]}) signed by {report.author}; recorded as "
+        f"{report.kind} by {report.recorded_by} at entry {report.index} ({when}), "
+        f"under checkpoint size {report.checkpoint_size}"
+    )
 
 
 @doc.command("deliver")

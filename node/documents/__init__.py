@@ -17,6 +17,12 @@ from node.documents._errors import (
     OutOfOrderError,
     TransitionError,
 )
+from node.documents._evidence import (
+    EVIDENCE_FORMAT,
+    EvidenceReport,
+    build_evidence,
+    verify_evidence,
+)
 from node.documents._machine import OVER_SHIPMENT, ChainState, ChainStatus, apply
 from node.documents._models import (
     AckLine,
@@ -55,6 +61,7 @@ __all__ = [
     "DOCUMENT_HASH_TAG",
     "DOCUMENT_RECEIVED",
     "DOCUMENT_SENT",
+    "EVIDENCE_FORMAT",
     "OVER_SHIPMENT",
     "AckLine",
     "AckStatus",
@@ -72,6 +79,7 @@ __all__ = [
     "DocumentService",
     "DocumentSignatureError",
     "DocumentType",
+    "EvidenceReport",
     "GoodsReceipt",
     "OrderAck",
     "OutOfOrderError",
@@ -82,6 +90,7 @@ __all__ = [
     "StoredDocument",
     "TransitionError",
     "apply",
+    "build_evidence",
     "canonical_bytes",
     "chain_digest",
     "deliver_pending",
@@ -92,4 +101,5 @@ __all__ = [
     "metadata",
     "parse_document",
     "sign_document",
+    "verify_evidence",
 ]

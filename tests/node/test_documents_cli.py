@@ -154,3 +154,50 @@ def test_hash_command_reproduces_the_reference_ids(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["--home", str(tmp_path), "epcis", "hash", str(path)])
     assert result.exit_code == 0
     assert result.output.split() == path.with_suffix(".hashes").read_text().split()
+
+
+def test_evidence_from_both_sides_checks_offline(pair: list[Node], tmp_path: Path) -> None:
+    buyer, supplier = pair
+    body = _file(tmp_path, "po.json", po("PO-V", [(1, "SKU-A", 4)]))
+    code, out = _run(
+        buyer, "po", "create", "--to", peer_id(buyer, supplier), "--file", body, "--json"
+    )
+    assert code == 0, out
+    digest = json.loads(out)["hash"]
+    code, out = _run(buyer, "doc", "prove", digest)
+    assert code == 1
+    assert "no signed checkpoint covers" in out
+    files = {}
+    for node in pair:
+        latest = node.store.checkpoint()
+        now = 1 if latest is None else latest.signed_ms + 1
+        node.store.sign_checkpoint(node.keys.signers(now), now)
+        files[node.name] = tmp_path / f"{node.name.split('.')[0]}.json"
+        code, out = _run(node, "doc", "prove", digest, "--out", str(files[node.name]))
+        assert code == 0, out
+    for node, kind in ((buyer, "document.sent"), (supplier, "document.received")):
+        code, out = _run(
+            node, "doc", "check", str(files[node.name]), "--author-vkey", buyer.vkey,
+            "--log-vkey", node.vkey, "--json",
+        )  # fmt: skip
+        assert code == 0, out
+        report = json.loads(out)
+        assert (report["hash"], report["kind"], report["recorded_by"]) == (digest, kind, node.name)
+    # tamperings: another node's log key, the supplier posing as author, a changed proof or entry
+    evidence = json.loads(files[supplier.name].read_text())
+    bad_proof = dict(
+        evidence, proof=[evidence["proof"][0][::-1]] if evidence["proof"] else ["AAAA"]
+    )
+    bad_index = dict(evidence, index=evidence["index"] + 1)
+    cases = [
+        (files[supplier.name], buyer.vkey, buyer.vkey),
+        (files[supplier.name], supplier.vkey, supplier.vkey),
+        (Path(_file(tmp_path, "p.json", bad_proof)), buyer.vkey, supplier.vkey),
+        (Path(_file(tmp_path, "i.json", bad_index)), buyer.vkey, supplier.vkey),
+    ]
+    for path, author, log in cases:
+        code, out = _run(
+            supplier, "doc", "check", str(path), "--author-vkey", author, "--log-vkey", log
+        )
+        assert code == 1, (path, out)
+        assert "evidence refused" in out
