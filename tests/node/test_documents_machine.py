@@ -31,6 +31,7 @@ from node.documents import (
     inventory_effects,
     parse_document,
     sign_document,
+    verify_evidence,
 )
 from tests.node.documents_support import ack, desadv, po, recadv
 
@@ -519,3 +520,17 @@ def test_random_chains_keep_their_invariants(ops: list[tuple[str, int]]) -> None
         ChainStatus.IN_DELIVERY,
         ChainStatus.CLOSED,
     }
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["format", "signed", "index", "leaf", "checkpoint", "proof"]), json_values
+    )
+)
+def test_evidence_parser_raises_only_document_errors(value: dict[str, Any]) -> None:
+    evidence = {"format": "scnode-document-evidence/v1", **value}
+    with contextlib.suppress(DocumentError):
+        verify_evidence(
+            evidence, author_vkeys=[_signer(BUYER).vkey], log_vkeys=[_signer(BUYER).vkey]
+        )
