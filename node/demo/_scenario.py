@@ -1,0 +1,220 @@
+"""The three-tier week: a wafer fab, a module maker, a phone maker and a bank.
+
+Four real nodes on loopback; the week of examples/three_tier/week.json played
+through their HTTP APIs. Every outcome narrated is one a node answered or a
+verifier checked; a step the service cannot do is reported as skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from node.auth.roles import Role
+from node.demo._data import Week, load_week
+from node.demo._nodes import DemoError, DemoNode, make_node
+from node.demo._policies import policy
+from node.demo._story import Say, Story
+
+LABELS = ("fab", "module", "phone", "bank")
+
+
+@dataclass
+class Demo:
+    week: Week
+    story: Story
+    nodes: dict[str, DemoNode] = field(default_factory=dict)
+    outcome: dict[str, Any] = field(default_factory=dict)
+
+    def node(self, label: str) -> DemoNode:
+        return self.nodes[label]
+
+    def name(self, label: str) -> str:
+        return str(self.week.party(label)["name"])
+
+    def attempt(self, name: str, run: Callable[[], None]) -> bool:
+        try:
+            run()
+        except DemoError as exc:
+            self.story.step(name, "skipped", reason=str(exc))
+            return False
+        self.story.step(name, "ran")
+        return True
+
+    def stop(self) -> None:
+        for node in self.nodes.values():
+            node.stop()
+
+
+def setup(demo: Demo, root: Path, *, background: bool, tick: Callable[[], None]) -> None:
+    """Home folders, policies, profiles, servers, peers."""
+    week, names = demo.week, {label: demo.name(label) for label in LABELS}
+    policies = {
+        "fab": policy([(names["module"], "WAF-*")]),
+        "module": policy([(names["phone"], "MOD-*")]),
+        "phone": policy([]),
+        "bank": None,
+    }
+    for label in LABELS:
+        node = make_node(root, label, names[label], policies[label])
+        source = week.party(label).get("source")
+        if source:
+            week.install_profile(node.home, source)
+        demo.nodes[label] = node
+        tick()
+    fab, module, phone, bank = (demo.node(x) for x in LABELS)
+    links = [(fab, module, Role.PARTNER), (module, phone, Role.PARTNER)]
+    for a, b, role in links:
+        a.add_peer(b, role)
+        b.add_peer(a, role)
+    module.add_peer(bank, Role.BANK)
+    bank.add_peer(module, Role.PARTNER)
+    for label in LABELS:
+        demo.node(label).start(background=background)
+        tick()
+    story = demo.story
+    story.heading("Day 0: four nodes on loopback")
+    for label in LABELS:
+        node = demo.node(label)
+        story.line(f"{week.party(label)['title']:<40} {node.name:<22} {node.url}")
+    story.line("peers: fab <-> module maker <-> phone maker; module maker <-> bank")
+    story.line("the phone maker and the fab are not peers: the fab's numbers never reach it")
+
+
+def publish_exports(demo: Demo) -> None:
+    """Day 1: every supplier uploads its ERP export in its own vocabulary."""
+    story, week = demo.story, demo.week
+    story.heading("Day 1: ERP exports mapped and published")
+    published: dict[str, Any] = {}
+    for label in ("fab", "module", "phone"):
+        party = week.party(label)
+        data, media = week.export(party["export"], party["zone"], datetime.now(UTC))
+        header = _fields(data)
+        got = demo.node(label).call(
+            "POST",
+            "/v1/inventory/snapshots",
+            params={"source": party["source"]},
+            content=data,
+            headers={"Content-Type": media},
+        )
+        facts = [f["fact"] for p in got["positions"] for f in p["facts"]]
+        published[label] = {"index": got["index"], "positions": len(got["positions"])}
+        story.line(
+            f"{label}: export [{header}] mapped by profile {party['source']} "
+            f"(v{got['mapping_profile_version']}): ledger entry {got['index']}, "
+            f"{len(got['positions'])} positions, facts {sorted(set(facts))}"
+        )
+    demo.outcome["published"] = published
+    read_partner_facts(demo, "phone", "module", day="Day 1")
+    read_partner_facts(demo, "module", "fab", day="Day 1")
+    cannot_see(demo)
+
+
+def _fields(data: bytes) -> str:
+    text = data.decode("utf-8")
+    if text.lstrip().startswith("["):
+        return ", ".join(json.loads(text)[0])
+    return text.splitlines()[0].replace(",", ", ")
+
+
+def read_partner_facts(demo: Demo, reader: str, owner: str, *, day: str) -> None:
+    from node.demo._facts import read_facts
+
+    story = demo.story
+    with demo.node(reader).signed_client(demo.node(owner)) as client:
+        items = read_facts(client, demo.name(owner))
+    seen = demo.outcome.setdefault("facts_seen", {}).setdefault(reader, [])
+    for item, fact in items:
+        proven = "proven" if fact.endswith("at_least_safety_stock") else "stated, no proof"
+        text = f"{owner}: available stock of {item['sku']} @ {item['location']}"
+        if fact.endswith("at_least_safety_stock"):
+            text += f" >= safety stock: {proven} (zk range proof verified)"
+        else:
+            text += " is BELOW safety stock"
+        story.seen(reader, f"{day}: {text}")
+        seen.append({"day": day, "owner": owner, "sku": item["sku"], "fact": fact})
+        numbers = [k for k in ("quantities", "safety_stock", "openings") if item.get(k)]
+        if numbers:
+            raise DemoError(f"{reader} was shown {numbers} of {owner}'s {item['sku']}")
+
+
+def cannot_see(demo: Demo) -> None:
+    """What the disclosure policies and the topology keep from each party."""
+    story = demo.story
+    hidden = demo.outcome.setdefault("refused", [])
+    checks = [
+        ("phone", "module", "/v1/inventory/positions", "module maker's plaintext quantities"),
+        ("module", "fab", "/v1/inventory/positions", "fab's plaintext quantities"),
+        ("bank", "module", "/v1/facts", "module maker's facts before any grant"),
+    ]
+    for reader, owner, path, what in checks:
+        with demo.node(reader).signed_client(demo.node(owner)) as client:
+            got = client.get(path)
+        if got.status_code == 200:
+            body = got.json()
+            items = body.get("items", body.get("positions", []))
+            if items:
+                raise DemoError(f"{reader} read {what}: {len(items)} items")
+            result = "an empty list"
+        else:
+            result = f"HTTP {got.status_code}"
+        story.hidden(reader, f"{what} ({path} answered {result})")
+        hidden.append({"reader": reader, "owner": owner, "path": path, "answer": result})
+    story.hidden(
+        "phone",
+        "the numbers behind any fact: 'available >= safety' is proven, never the stock level",
+    )
+    story.hidden("phone", "anything of the fab: not a peer, no policy entry, no route")
+
+
+def run_week(
+    root: Path,
+    *,
+    say: Say,
+    background: bool = False,
+    tick: Callable[[], None] = lambda: None,
+    data_dir: Path | None = None,
+) -> Demo:
+    """Start the network under ``root`` and play the week; the caller stops it."""
+    demo = Demo(load_week(data_dir), Story(say))
+    started = time.monotonic()
+    try:
+        setup(demo, root, background=background, tick=tick)
+        demo.attempt("publish-and-read-facts", lambda: publish_exports(demo))
+        tick()
+        from node.demo._steps import STEPS
+
+        for name, step in STEPS:
+            demo.attempt(name, lambda step=step: step(demo))  # type: ignore[misc]
+            tick()
+    except BaseException:
+        demo.stop()
+        raise
+    demo.outcome["wall_s"] = round(time.monotonic() - started, 2)
+    return demo
+
+
+def write_tokens(demo: Demo, root: Path) -> Path:
+    """The nodes' admin tokens, for exploring a kept network (a 0600 file, never printed)."""
+    path = root / "admin-tokens.txt"
+    text = "".join(f"{label} {node.url} {node.admin}\n" for label, node in demo.nodes.items())
+    path.touch(mode=0o600)
+    path.write_text(text)
+    return path
+
+
+def summary(demo: Demo) -> dict[str, Any]:
+    """The machine-readable outcome: steps, what each party saw and could not see."""
+    return {
+        "format": "scnode-demo-summary/v1",
+        "nodes": {label: {"name": n.name, "url": n.url} for label, n in demo.nodes.items()},
+        "steps": demo.story.steps,
+        "saw": demo.story.saw,
+        "could_not_see": demo.story.not_seen,
+        **demo.outcome,
+    }

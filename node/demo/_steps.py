@@ -1,0 +1,11 @@
+"""The week's later steps (documents, capacity, exceptions, pledges)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from node.demo._scenario import Demo
+
+STEPS: list[tuple[str, Callable[[Demo], None]]] = []

@@ -1,0 +1,61 @@
+"""examples/three_tier end to end: ``scnode demo --json`` on real loopback servers.
+
+Asserts on the outcome the nodes answered: the facts each party saw (verified
+zero-knowledge proofs, never a number) and what it was refused.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from node.cli import main
+
+
+@pytest.fixture(scope="module")
+def outcome(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    workdir = tmp_path_factory.mktemp("three-tier") / "net"
+    ran = CliRunner().invoke(main, ["demo", "--json", "--workdir", str(workdir)])
+    assert ran.exit_code == 0, ran.output
+    result: dict[str, Any] = json.loads(ran.output)
+    return result
+
+
+def _status(outcome: dict[str, Any]) -> dict[str, str]:
+    return {s["step"]: s["status"] for s in outcome["steps"]}
+
+
+def test_every_party_has_a_node_of_its_own(outcome: dict[str, Any]) -> None:
+    nodes = outcome["nodes"]
+    assert set(nodes) == {"fab", "module", "phone", "bank"}
+    assert len({n["url"] for n in nodes.values()}) == 4
+    assert all(n["url"].startswith("http://127.0.0.1:") for n in nodes.values())
+
+
+def test_exports_in_three_vocabularies_publish_and_partners_see_proven_facts(
+    outcome: dict[str, Any],
+) -> None:
+    assert _status(outcome)["publish-and-read-facts"] == "ran"
+    assert set(outcome["published"]) == {"fab", "module", "phone"}
+    day1 = [f for f in outcome["facts_seen"]["phone"] if f["day"] == "Day 1"]
+    assert {(f["owner"], f["sku"], f["fact"]) for f in day1} == {
+        ("module", "MOD-CAM-12", "available_at_least_safety_stock"),
+        ("module", "MOD-DSP-65", "available_at_least_safety_stock"),
+    }
+    module_saw = {(f["owner"], f["sku"]) for f in outcome["facts_seen"]["module"]}
+    assert module_saw == {("fab", "WAF-7NM-300"), ("fab", "WAF-12NM-300")}
+    # the phone maker never sees the fab's items, nor any number
+    assert not any(f["owner"] == "fab" for f in outcome["facts_seen"]["phone"])
+    text = json.dumps(outcome["saw"], ensure_ascii=False)
+    for number in ("4200", "1500", "2600", "5200", "2000"):
+        assert number not in text
+
+
+def test_what_each_party_could_not_read(outcome: dict[str, Any]) -> None:
+    refused = {(r["reader"], r["owner"], r["path"]): r["answer"] for r in outcome["refused"]}
+    assert refused[("phone", "module", "/v1/inventory/positions")] == "HTTP 403"
+    assert refused[("module", "fab", "/v1/inventory/positions")] == "HTTP 403"
+    assert refused[("bank", "module", "/v1/facts")] == "an empty list"
