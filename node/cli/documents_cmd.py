@@ -34,11 +34,13 @@ from node.documents import (
 )
 from node.epcis import (
     EpcisError,
+    Position,
     configured_schema,
     document_events,
     epcis_document,
     event_hash,
     import_epcis,
+    inventory_event,
     parse_epcis_bytes,
 )
 from node.peers.registry import PeerNotFoundError, PeerRegistry
@@ -296,6 +298,44 @@ def epcis_export(cli: CliContext, chain_id: str, schema: Path | None, out: Path 
     else:
         out.write_text(text + "\n", encoding="utf-8")
         click.echo(f"{len(events)} events written to {out}", err=True)
+
+
+@epcis.command("stock")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@_SCHEMA
+def epcis_stock(path: Path, schema: Path | None) -> None:
+    """Stock positions in FILE as EPCIS 2.0 storing events (one per bucket).
+
+    FILE holds a JSON list of canonical records: sku, as_of, optional location,
+    lot and uom, and quantities by bucket (whole numbers).
+    """
+    rows = _read_json(path)
+    if not isinstance(rows, list):
+        raise CliError(f"{path} must hold a JSON list of stock records")
+    events = []
+    try:
+        for i, row in enumerate(rows):
+            if not isinstance(row, dict) or not isinstance(row.get("quantities"), dict):
+                raise CliError(f"record {i}: needs a quantities object")
+            for bucket, quantity in sorted(row["quantities"].items()):
+                if not isinstance(quantity, int) or isinstance(quantity, bool):
+                    raise CliError(f"record {i}: {bucket} must be a whole number")
+                position = Position(
+                    sku=str(row.get("sku")),
+                    bucket=bucket,
+                    quantity=quantity,
+                    as_of=str(row.get("as_of")),
+                    location=None if row.get("location") is None else str(row["location"]),
+                    lot=None if row.get("lot") is None else str(row["lot"]),
+                    uom=str(row.get("uom") or "EA"),
+                )
+                events.append(inventory_event(position))
+        created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        body = epcis_document(events, created=created, document_id=f"urn:scnode:stock:{path.name}")
+        configured_schema(schema).validate(body)
+    except EpcisError as exc:
+        raise CliError(f"{path.name}: {exc}") from None
+    click.echo(json.dumps(body, indent=2, ensure_ascii=False))
 
 
 @epcis.command("import")

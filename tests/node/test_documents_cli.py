@@ -201,3 +201,47 @@ def test_evidence_from_both_sides_checks_offline(pair: list[Node], tmp_path: Pat
         )
         assert code == 1, (path, out)
         assert "evidence refused" in out
+
+
+def test_stock_positions_as_epcis(tmp_path: Path) -> None:
+    schema = str(shared_path(*SCHEMA))
+    rows = [
+        {
+            "sku": "SKU-A",
+            "location": "WH-1",
+            "as_of": "2026-03-01T08:00:00+08:00",
+            "quantities": {"available": 10, "in_inspection": 2, "blocked": 1},
+        }
+    ]
+    home = ["--home", str(tmp_path)]
+    result = CliRunner().invoke(
+        main, [*home, "epcis", "stock", _file(tmp_path, "s.json", rows), "--schema", schema]
+    )
+    assert result.exit_code == 0, result.output
+    exported = tmp_path / "stock.jsonld"
+    exported.write_text(result.output)
+    back = CliRunner().invoke(
+        main, [*home, "epcis", "import", str(exported), "--schema", schema, "--json"]
+    )
+    assert back.exit_code == 0, back.output
+    got = sorted(
+        (b, q) for r in json.loads(back.output)["records"] for b, q in r["quantities"].items()
+    )
+    assert got == [("available", "10"), ("blocked", "1"), ("in_inspection", "2")]
+    for bad, needle in (
+        ([{"sku": "A", "as_of": "x", "quantities": {"available": 1}}], "not an RFC 3339 time"),
+        (
+            [{"sku": "A", "as_of": "2026-03-01T00:00:00Z", "quantities": {"on_order": 1}}],
+            "no CBV disposition",
+        ),
+        (
+            [{"sku": "A", "as_of": "2026-03-01T00:00:00Z", "quantities": {"available": 1.5}}],
+            "whole number",
+        ),
+        ({"sku": "A"}, "JSON list"),
+    ):
+        result = CliRunner().invoke(
+            main, [*home, "epcis", "stock", _file(tmp_path, "b.json", bad), "--schema", schema]
+        )
+        assert result.exit_code == 1
+        assert needle in result.output
