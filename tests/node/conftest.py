@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +20,22 @@ from node.settings import Settings
 from tests.node.helpers import keyid_hex, vkey_of
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated once (real migrations); tests start from copies of it."""
+    path = tmp_path_factory.mktemp("template") / "scnode.sqlite"
+    upgrade_database(f"sqlite:///{path}")
+    with sqlite3.connect(path) as conn:  # fold the write-ahead log into the file
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    upgrade_database(database_url)  # the real migrations, as `scnode serve` runs them
+def settings(database_url: str, tmp_path: Path, sqlite_template: Path) -> Settings:
+    if database_url.startswith("sqlite:///"):
+        shutil.copyfile(sqlite_template, database_url.removeprefix("sqlite:///"))
+    else:
+        upgrade_database(database_url)  # the real migrations, as `scnode serve` runs them
     return Settings(
         home=tmp_path / "home",
         database_url=database_url,
