@@ -59,3 +59,14 @@ def test_what_each_party_could_not_read(outcome: dict[str, Any]) -> None:
     assert refused[("phone", "module", "/v1/inventory/positions")] == "HTTP 403"
     assert refused[("module", "fab", "/v1/inventory/positions")] == "HTTP 403"
     assert refused[("bank", "module", "/v1/facts")] == "an empty list"
+
+
+def test_documents_sync_and_the_short_receipt_opens_a_case(outcome: dict[str, Any]) -> None:
+    assert _status(outcome)["documents"] == "ran"
+    assert outcome["chains"] == {
+        "PHN-PO-4711": {"status": "closed", "same_on_both_nodes": True},
+        "SZ-PO-0931": {"status": "in_delivery", "same_on_both_nodes": True},
+    }
+    [case] = outcome["receipt_cases"]
+    assert (case["buyer"], case["supplier"], case["type"]) == ("module", "fab", "receipt_mismatch")
+    assert case["supplier_sees_it"] is True
