@@ -119,7 +119,13 @@ class DemoNode:
         return client_for(self.peer(other), self.keys.active, timeout=HTTP_TIMEOUT_S)
 
     def call(
-        self, method: str, path: str, *, expect: tuple[int, ...] = (200, 201), **kw: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        expect: tuple[int, ...] = (200, 201),
+        raw: bool = False,
+        **kw: Any,
     ) -> Any:
         """An admin call on this node's API; the JSON answer, or DemoError."""
         headers = {**self.auth, **kw.pop("headers", {})}
@@ -128,9 +134,8 @@ class DemoNode:
             raise DemoError(
                 f"{self.label}: {method} {path} -> {response.status_code}: {response.text[:300]}"
             )
-        if response.headers.get("content-type", "").startswith(
-            ("application/json", "application/problem")
-        ):
+        media = response.headers.get("content-type", "")
+        if not raw and media.startswith(("application/json", "application/problem")):
             return response.json()
         return response.content
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from node.demo._capacity import capacity_forwarded
 from node.demo._documents import documents_cycle
 
 if TYPE_CHECKING:
     from node.demo._scenario import Demo
 
-STEPS: list[tuple[str, Callable[[Demo], None]]] = [("documents", documents_cycle)]
+STEPS: list[tuple[str, Callable[[Demo], None]]] = [
+    ("documents", documents_cycle),
+    ("capacity-fact-forwarded", capacity_forwarded),
+]

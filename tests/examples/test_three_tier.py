@@ -70,3 +70,20 @@ def test_documents_sync_and_the_short_receipt_opens_a_case(outcome: dict[str, An
     [case] = outcome["receipt_cases"]
     assert (case["buyer"], case["supplier"], case["type"]) == ("module", "fab", "receipt_mismatch")
     assert case["supplier_sees_it"] is True
+
+
+def test_the_fab_capacity_drop_reaches_the_phone_maker_as_a_proven_fact(
+    outcome: dict[str, Any],
+) -> None:
+    assert _status(outcome)["capacity-fact-forwarded"] == "ran"
+    seen = outcome["capacity"]["seen_by_phone"]
+    assert [(s["origin"], s["week"], s["relation"]) for s in seen] == [
+        ("fab.example/tw01", "2026-W49", "capacity_below_demand"),
+        ("fab.example/tw01", "2026-W50", "capacity_below_demand"),
+        ("fab.example/tw01", "2026-W51", "capacity_at_least_demand"),
+    ]
+    assert outcome["capacity"]["tampered_refused"] is True
+    assert outcome["capacity"]["wrong_key_refused"] is True
+    assert (
+        "the fab's capacity figures: committed, never opened" in outcome["could_not_see"]["phone"]
+    )
