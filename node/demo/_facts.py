@@ -52,13 +52,18 @@ def check_item(item: Mapping[str, Any], origin: str, body: Mapping[str, Any]) ->
 
 
 def read_facts(client: PeerClient, origin: str) -> list[tuple[dict[str, Any], str]]:
-    """Every fact the caller may read at ``origin``, each verified; (item, fact)."""
+    """The newest fact per item the caller may read at ``origin``, each verified."""
     got = client.get("/v1/facts")
     if got.status_code != 200:
         raise DemoError(f"/v1/facts at {origin}: HTTP {got.status_code}")
+    newest: dict[str, dict[str, Any]] = {}
+    for item in got.json()["items"]:
+        known = newest.get(item["subject"])
+        if known is None or int(item["index"]) > int(known["index"]):
+            newest[item["subject"]] = item
     out = []
     bodies: dict[int, dict[str, Any]] = {}
-    for item in got.json()["items"]:
+    for item in sorted(newest.values(), key=lambda i: (i["sku"], str(i["location"]))):
         index = int(item["index"])
         if index not in bodies:
             bodies[index] = entry_body(client, index)

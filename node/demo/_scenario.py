@@ -122,7 +122,10 @@ def _fields(data: bytes) -> str:
     return text.splitlines()[0].replace(",", ", ")
 
 
-def read_partner_facts(demo: Demo, reader: str, owner: str, *, day: str) -> None:
+def read_partner_facts(
+    demo: Demo, reader: str, owner: str, *, day: str
+) -> list[tuple[dict[str, Any], str]]:
+    """``reader`` reads and verifies every fact ``owner`` discloses to it."""
     from node.demo._facts import read_facts
 
     story = demo.story
@@ -141,6 +144,7 @@ def read_partner_facts(demo: Demo, reader: str, owner: str, *, day: str) -> None
         numbers = [k for k in ("quantities", "safety_stock", "openings") if item.get(k)]
         if numbers:
             raise DemoError(f"{reader} was shown {numbers} of {owner}'s {item['sku']}")
+    return items
 
 
 def cannot_see(demo: Demo) -> None:

@@ -87,3 +87,20 @@ def test_the_fab_capacity_drop_reaches_the_phone_maker_as_a_proven_fact(
     assert (
         "the fab's capacity figures: committed, never opened" in outcome["could_not_see"]["phone"]
     )
+
+
+def test_below_safety_stock_case_acknowledged_and_cleared_within_sla(
+    outcome: dict[str, Any],
+) -> None:
+    assert _status(outcome)["safety-stock-exception"] == "ran"
+    case = outcome["safety_case"]
+    assert case["assignee"] == "module.example/sz"
+    assert case["states"] == ["open", "acknowledged", "resolved"]
+    assert case["breached"] is False
+    facts = {(f["day"], f["sku"]): f["fact"] for f in outcome["facts_seen"]["phone"]}
+    assert facts[("Day 5", "MOD-CAM-12")] == "available_below_safety_stock"
+    assert facts[("Day 5", "MOD-DSP-65")] == "available_at_least_safety_stock"
+    assert facts[("Day 6", "MOD-CAM-12")] == "available_at_least_safety_stock"
+    # the shortfall is visible as a fact, the quantities (900 against 1500) are not
+    text = json.dumps(outcome["saw"], ensure_ascii=False)
+    assert "900" not in text
