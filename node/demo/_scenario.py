@@ -187,6 +187,7 @@ def run_week(
     """Start the network under ``root`` and play the week; the caller stops it."""
     demo = Demo(load_week(data_dir), Story(say))
     started = time.monotonic()
+    demo.outcome["started_ms"] = int(time.time() * 1000)
     try:
         setup(demo, root, background=background, tick=tick)
         demo.attempt("publish-and-read-facts", lambda: publish_exports(demo))
@@ -196,11 +197,28 @@ def run_week(
         for name, step in STEPS:
             demo.attempt(name, lambda step=step: step(demo))  # type: ignore[misc]
             tick()
+        finish(demo)
     except BaseException:
         demo.stop()
         raise
     demo.outcome["wall_s"] = round(time.monotonic() - started, 2)
     return demo
+
+
+def finish(demo: Demo) -> None:
+    """The ending: what ran, the dashboard, the credit officer's report."""
+    story = demo.story
+    dashboard = f"{demo.node('phone').url}/dashboard"
+    demo.outcome["dashboard"] = dashboard
+    story.heading("The week, in short")
+    for step in story.steps:
+        story.line(f"{step['step']:<26} {step['status']}")
+    story.line(f"phone maker's health dashboard: {dashboard}")
+    financing = demo.outcome.get("financing")
+    if financing is not None:
+        story.heading("Financing report (the bank's offline verification)")
+        for line in str(financing["report"]).splitlines():
+            story.line(line)
 
 
 def write_tokens(demo: Demo, root: Path) -> Path:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from node.demo._capacity import capacity_forwarded
 from node.demo._documents import documents_cycle
+from node.demo._pledge import pledges
 from node.demo._safety import safety_stock_exception
 
 if TYPE_CHECKING:
@@ -16,4 +17,5 @@ STEPS: list[tuple[str, Callable[[Demo], None]]] = [
     ("documents", documents_cycle),
     ("capacity-fact-forwarded", capacity_forwarded),
     ("safety-stock-exception", safety_stock_exception),
+    ("pledges", pledges),
 ]

@@ -1,4 +1,4 @@
-"""examples/three_tier end to end: ``scnode demo --json`` on real loopback servers.
+"""examples/three_tier end to end: the week ``scnode demo`` runs, on real loopback servers.
 
 Asserts on the outcome the nodes answered: the facts each party saw (verified
 zero-knowledge proofs, never a number) and what it was refused.
@@ -7,21 +7,32 @@ zero-knowledge proofs, never a number) and what it was refused.
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from node.cli import main
+from node.demo import run_week, summary
+
+NARRATIVE: list[str] = []
 
 
 @pytest.fixture(scope="module")
 def outcome(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    workdir = tmp_path_factory.mktemp("three-tier") / "net"
-    ran = CliRunner().invoke(main, ["demo", "--json", "--workdir", str(workdir)])
-    assert ran.exit_code == 0, ran.output
-    result: dict[str, Any] = json.loads(ran.output)
+    """One run of the week (what ``scnode demo`` runs), its summary as JSON."""
+    demo = run_week(tmp_path_factory.mktemp("three-tier"), say=NARRATIVE.append)
+    try:
+        result: dict[str, Any] = json.loads(json.dumps(summary(demo)))
+    finally:
+        demo.stop()
     return result
+
+
+def _numbers(text: str) -> set[str]:
+    return set(re.findall(r"\d+", text))
 
 
 def _status(outcome: dict[str, Any]) -> dict[str, str]:
@@ -49,9 +60,8 @@ def test_exports_in_three_vocabularies_publish_and_partners_see_proven_facts(
     assert module_saw == {("fab", "WAF-7NM-300"), ("fab", "WAF-12NM-300")}
     # the phone maker never sees the fab's items, nor any number
     assert not any(f["owner"] == "fab" for f in outcome["facts_seen"]["phone"])
-    text = json.dumps(outcome["saw"], ensure_ascii=False)
-    for number in ("4200", "1500", "2600", "5200", "2000"):
-        assert number not in text
+    seen = _numbers(json.dumps(outcome["saw"]["phone"]))
+    assert not seen & {"4200", "1500", "2600", "800", "5200", "3100", "2000"}
 
 
 def test_what_each_party_could_not_read(outcome: dict[str, Any]) -> None:
@@ -102,5 +112,49 @@ def test_below_safety_stock_case_acknowledged_and_cleared_within_sla(
     assert facts[("Day 5", "MOD-DSP-65")] == "available_at_least_safety_stock"
     assert facts[("Day 6", "MOD-CAM-12")] == "available_at_least_safety_stock"
     # the shortfall is visible as a fact, the quantities (900 against 1500) are not
-    text = json.dumps(outcome["saw"], ensure_ascii=False)
-    assert "900" not in text
+    assert not _numbers(json.dumps(outcome["saw"]["phone"])) & {"900", "1500", "3300"}
+
+
+def test_one_pledge_verifies_offline_and_a_second_on_the_same_stock_fails(
+    outcome: dict[str, Any],
+) -> None:
+    assert _status(outcome)["pledges"] == "ran"
+    pledges = outcome["pledges"]
+    assert pledges["first"]["state"] == "active"
+    assert pledges["second"]["status"] == 409
+    assert pledges["second"]["type"].endswith("pledge-refused")
+    financing = outcome["financing"]
+    assert financing["ok"] is True
+    assert financing["problems"] == []
+    assert financing["pledges"] == 1
+    assert financing["snapshots"] == 3  # day 1, 5 and 6 of the display modules
+    assert financing["lowest_ratio_bp"] >= 10_000
+    assert "OK: the financing evidence verifies" in financing["report"]
+
+
+def test_the_run_ends_with_the_dashboard_and_every_step_ran(outcome: dict[str, Any]) -> None:
+    assert outcome["dashboard"] == outcome["nodes"]["phone"]["url"] + "/dashboard"
+    assert all(s["status"] == "ran" for s in outcome["steps"]), outcome["steps"]
+
+
+def test_the_narrative_tells_what_each_party_saw_and_could_not_see(
+    outcome: dict[str, Any],
+) -> None:
+    text = "\n".join(NARRATIVE)
+    for line in (
+        "[phone sees] Day 1: module: available stock of MOD-CAM-12",
+        "[phone cannot see] the fab's capacity figures",
+        "[bank cannot see]",
+        "Financing report",
+        "OK: the financing evidence verifies",
+        f"phone maker's health dashboard: {outcome['dashboard']}",
+    ):
+        assert line in text
+
+
+def test_demo_refuses_a_workdir_that_is_not_empty(tmp_path: Path) -> None:
+    (tmp_path / "something").write_text("x")
+    ran = CliRunner().invoke(main, ["demo", "--json", "--workdir", str(tmp_path)])
+    assert ran.exit_code == 1
+    assert "is not empty" in ran.output
+    assert "Traceback" not in ran.output
