@@ -1,0 +1,365 @@
+"""``scnode bench api``: the node service's speed over HTTP on loopback.
+
+A fresh node (``scnode init`` in a temporary home) is served by ``scnode serve``
+in a child process on a free loopback port; this process is the client (httpx,
+asyncio, bounded concurrency, each timed phase bounded in wall time).
+
+* ``publish100_p50_ms`` / ``publish100_p99_ms``: ``POST /v1/inventory/snapshots``
+  of 100 canonical positions (commitments, an at-least proof per position,
+  one ledger append and a signed checkpoint), one request at a time.
+* ``read_rps`` / ``read_p99_ms``: mixed ``GET /v1/ledger/checkpoint`` and
+  ``GET /v1/ledger/proof/inclusion?index=`` (random index) with a bearer token,
+  ``concurrency`` requests in flight.
+* ``witness_rps``: C2SP ``POST /v1/witness/add-checkpoint`` of other logs'
+  checkpoints (one growing log per in-flight slot, each known to the node as a
+  peer; every request carries a consistency proof from the previous size).
+* ``load_average_before`` / ``_after``: the machine's load (a busy machine gives
+  lower figures). Client and server share the machine's cores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ledger import Checkpoint, NoteSigner, leaf_hash, node_hash, sign_checkpoint
+from node.app import make_engine
+from node.auth.roles import Role
+from node.auth.tokens import create_token
+from node.peers.registry import PeerRegistry
+from node.settings import load_settings
+from node.witness import render_add_checkpoint
+
+__all__ = ["ApiBenchError", "GrowingLog", "format_results", "run", "steps"]
+
+NODE_NAME = "bench.example/node"
+POSITIONS = 100
+START_LIMIT_S = 60.0
+REQUEST_TIMEOUT_S = 120.0
+Advance = Callable[[int], None]
+_CLI = "from node.cli import main; main()"
+
+
+class ApiBenchError(RuntimeError):
+    """The benchmark could not run (the server did not start, a request failed)."""
+
+
+def steps(publish_runs: int) -> int:
+    """Progress steps of :func:`run`: setup, each publish, reads, witness."""
+    return 1 + publish_runs + 2
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    rank = min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+class GrowingLog:
+    """A peer's log in memory: RFC 9162 roots and consistency proofs, signed notes."""
+
+    def __init__(self, origin: str) -> None:
+        self.signer = NoteSigner.generate(origin)
+        self.origin = origin
+        self._leaves: list[bytes] = []
+        self._cache: dict[tuple[int, int], bytes] = {}
+
+    @property
+    def size(self) -> int:
+        return len(self._leaves)
+
+    def _mth(self, lo: int, hi: int) -> bytes:
+        if hi - lo == 1:
+            return self._leaves[lo]
+        cached = self._cache.get((lo, hi))
+        if cached is None:
+            k = 1 << ((hi - lo - 1).bit_length() - 1)
+            cached = node_hash(self._mth(lo, lo + k), self._mth(lo + k, hi))
+            self._cache[(lo, hi)] = cached
+        return cached
+
+    def _subproof(self, m: int, lo: int, hi: int, complete: bool) -> list[bytes]:
+        n = hi - lo
+        if m == n:
+            return [] if complete else [self._mth(lo, hi)]
+        k = 1 << ((n - 1).bit_length() - 1)
+        if m <= k:
+            return [*self._subproof(m, lo, lo + k, complete), self._mth(lo + k, hi)]
+        return [*self._subproof(m - k, lo + k, hi, False), self._mth(lo, lo + k)]
+
+    def grow(self) -> bytes:
+        """Append one leaf; the add-checkpoint body from the previous size."""
+        old = self.size
+        self._leaves.append(leaf_hash(f"{self.origin} entry {old}".encode()))
+        proof = self._subproof(old, 0, self.size, True) if old > 0 else []
+        note = sign_checkpoint(
+            Checkpoint(self.origin, self.size, self._mth(0, self.size)), [self.signer]
+        )
+        return render_add_checkpoint(old, proof, note)
+
+
+@dataclass
+class _Server:
+    url: str
+    home: Path
+    operator: str
+    reader: str
+    logs: list[GrowingLog] = field(default_factory=list)
+
+
+def _scnode(home: Path, *args: str) -> list[str]:
+    return [sys.executable, "-c", _CLI, "--home", str(home), *args]
+
+
+def _init_node(home: Path, witness_logs: int) -> tuple[str, str, list[GrowingLog]]:
+    made = subprocess.run(  # noqa: S603  (our own interpreter, fixed arguments)
+        _scnode(home, "init", "--name", NODE_NAME), capture_output=True, text=True, check=False
+    )
+    if made.returncode != 0:
+        raise ApiBenchError(f"scnode init failed: {made.stderr.strip()[-300:]}")
+    settings = load_settings(home=home)
+    engine = make_engine(settings.database_url)
+    logs = [GrowingLog(f"peer{i}.bench.example/log") for i in range(witness_logs)]
+    try:
+        with engine.begin() as conn:
+            operator = create_token(conn, role=Role.OPERATOR, name="bench-operator").token
+            reader = create_token(conn, role=Role.AUDITOR, name="bench-reader").token
+            registry = PeerRegistry(conn)
+            for log in logs:
+                # an unreachable URL: the node witnesses these logs, never fetches from them
+                registry.add(url="http://127.0.0.1:9", vkey=log.signer.vkey, role=Role.PARTNER)
+    finally:
+        engine.dispose()
+    return operator, reader, logs
+
+
+@contextmanager
+def _serving(home: Path, workers: int) -> Iterator[str]:
+    port = _free_port()
+    command = _scnode(home, "serve", "--port", str(port), "--workers", str(workers))
+    process = subprocess.Popen(  # noqa: S603  (our own interpreter, fixed arguments)
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_LIMIT_S
+        while True:
+            if process.poll() is not None:
+                raise ApiBenchError(f"scnode serve exited with status {process.returncode}")
+            try:
+                if httpx.get(f"{url}/v1/witness/key", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise ApiBenchError(f"scnode serve did not answer within {START_LIMIT_S:.0f} s")
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _positions(run_no: int, count: int) -> dict[str, Any]:
+    as_of = datetime.now(UTC).replace(microsecond=0).isoformat()
+    return {
+        "positions": [
+            {
+                "sku": f"BENCH-{i:04d}",
+                "location": f"DC-{run_no % 3:02d}",
+                "lot": f"R{run_no}",
+                "as_of": as_of,
+                "quantities": {
+                    "available": 5000 + i * 7,
+                    "in_transit": 100 + i,
+                    "in_inspection": 3,
+                },
+                "safety_stock": 100 + i,
+            }
+            for i in range(count)
+        ]
+    }
+
+
+def _publish(server: _Server, runs: int, positions: int, advance: Advance) -> list[float]:
+    times: list[float] = []
+    headers = {"Authorization": f"Bearer {server.operator}"}
+    with httpx.Client(timeout=REQUEST_TIMEOUT_S) as client:
+        for n in range(runs):
+            body = _positions(n, positions)
+            start = time.perf_counter()
+            r = client.post(f"{server.url}/v1/inventory/snapshots", json=body, headers=headers)
+            elapsed = (time.perf_counter() - start) * 1000
+            if r.status_code != 201:
+                raise ApiBenchError(f"publish answered {r.status_code}: {r.text[:300]}")
+            times.append(elapsed)
+            advance(1)
+    return times
+
+
+@dataclass
+class _Phase:
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: int = 0
+    elapsed_s: float = 0.0
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies_ms) / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+async def _reads(server: _Server, size: int, concurrency: int, duration_s: float) -> _Phase:
+    phase = _Phase()
+    headers = {"Authorization": f"Bearer {server.reader}"}
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    rng = random.Random(1)
+    async with httpx.AsyncClient(
+        base_url=server.url, headers=headers, limits=limits, timeout=REQUEST_TIMEOUT_S
+    ) as client:
+        start = time.perf_counter()
+        deadline = start + duration_s
+
+        async def worker() -> None:
+            while time.perf_counter() < deadline:
+                if rng.random() < 0.5:
+                    path = "/v1/ledger/checkpoint"
+                else:
+                    path = f"/v1/ledger/proof/inclusion?index={rng.randrange(size)}"
+                t0 = time.perf_counter()
+                r = await client.get(path)
+                if r.status_code == 200:
+                    phase.latencies_ms.append((time.perf_counter() - t0) * 1000)
+                else:
+                    phase.errors += 1
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        phase.elapsed_s = time.perf_counter() - start
+    return phase
+
+
+async def _witness(server: _Server, duration_s: float) -> _Phase:
+    phase = _Phase()
+    limits = httpx.Limits(max_connections=len(server.logs))
+    async with httpx.AsyncClient(
+        base_url=server.url, limits=limits, timeout=REQUEST_TIMEOUT_S
+    ) as client:
+        start = time.perf_counter()
+        deadline = start + duration_s
+
+        async def worker(log: GrowingLog) -> None:
+            while time.perf_counter() < deadline:
+                body = log.grow()
+                t0 = time.perf_counter()
+                r = await client.post("/v1/witness/add-checkpoint", content=body)
+                if r.status_code == 200:
+                    phase.latencies_ms.append((time.perf_counter() - t0) * 1000)
+                else:
+                    phase.errors += 1
+
+        await asyncio.gather(*(worker(log) for log in server.logs))
+        phase.elapsed_s = time.perf_counter() - start
+    return phase
+
+
+def run(
+    *,
+    workers: int = 1,
+    duration_s: float = 5.0,
+    publish_runs: int = 5,
+    positions: int = POSITIONS,
+    concurrency: int = 16,
+    witness_logs: int = 4,
+    root: Path | None = None,
+    advance: Advance = lambda _n: None,
+) -> dict[str, Any]:
+    """Serve a fresh node and measure it; raises :class:`ApiBenchError` on failure.
+
+    ``positions`` other than 100 is for quick checks only: the ``publish100``
+    figures then time snapshots of that many positions."""
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="scnode-api-bench-", dir=root) as tmp:
+        home = Path(tmp) / "home"
+        operator, reader, logs = _init_node(home, witness_logs)
+        with _serving(home, workers) as url:
+            server = _Server(url, home, operator, reader, logs)
+            advance(1)
+            publish = _publish(server, publish_runs, positions, advance)
+            checkpoint = httpx.get(
+                f"{url}/v1/ledger/checkpoint",
+                headers={"Authorization": f"Bearer {reader}"},
+                timeout=REQUEST_TIMEOUT_S,
+            )
+            size = int(checkpoint.text.splitlines()[1])
+            reads = asyncio.run(_reads(server, size, concurrency, duration_s))
+            advance(1)
+            witness = asyncio.run(_witness(server, duration_s))
+            advance(1)
+    load_after = os.getloadavg()
+    return {
+        "publish100_p50_ms": round(statistics.median(publish), 1),
+        "publish100_p99_ms": round(_percentile(publish, 0.99), 1),
+        "read_rps": round(reads.rps, 1),
+        "read_p50_ms": round(_percentile(reads.latencies_ms, 0.5), 2),
+        "read_p99_ms": round(_percentile(reads.latencies_ms, 0.99), 2),
+        "witness_rps": round(witness.rps, 1),
+        "witness_p99_ms": round(_percentile(witness.latencies_ms, 0.99), 2),
+        "read_errors": reads.errors,
+        "witness_errors": witness.errors,
+        "reads": len(reads.latencies_ms),
+        "witness_checkpoints": len(witness.latencies_ms),
+        "publish_runs": publish_runs,
+        "positions_per_snapshot": positions,
+        "log_size": size,
+        "workers": workers,
+        "concurrency": concurrency,
+        "witness_logs": witness_logs,
+        "duration_s": duration_s,
+        "cpus": os.cpu_count(),
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in load_after],
+    }
+
+
+def format_results(result: dict[str, Any]) -> list[str]:
+    """Human-readable lines of :func:`run`'s figures."""
+    return [
+        f"api benchmark: scnode serve, {result['workers']} worker(s), loopback, "
+        f"{result['cpus']} CPUs (client on the same machine)",
+        f"  publish 100 positions: p50 {result['publish100_p50_ms']} ms, "
+        f"p99 {result['publish100_p99_ms']} ms ({result['publish_runs']} runs)",
+        f"  reads (checkpoint + inclusion proof, {result['concurrency']} in flight): "
+        f"{result['read_rps']} req/s, p50 {result['read_p50_ms']} ms, "
+        f"p99 {result['read_p99_ms']} ms, {result['read_errors']} errors",
+        f"  witness add-checkpoint ({result['witness_logs']} logs): "
+        f"{result['witness_rps']} req/s, p99 {result['witness_p99_ms']} ms, "
+        f"{result['witness_errors']} errors",
+        f"  load average before {result['load_average_before']}, "
+        f"after {result['load_average_after']}",
+    ]

@@ -1,0 +1,81 @@
+"""``scnode bench api``: the node service's speed over HTTP on loopback."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from node.cli._app import CliError, bench
+from node.cli._progress import progress
+
+__all__ = ["bench_api"]
+
+JSON_KEYS = (
+    "publish100_p50_ms",
+    "publish100_p99_ms",
+    "read_rps",
+    "read_p99_ms",
+    "witness_rps",
+)
+
+
+@bench.command("api")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes of the served node.",
+)
+@click.option(
+    "--duration",
+    type=click.FloatRange(0.2, 600),
+    default=5.0,
+    show_default=True,
+    help="Seconds of each timed phase (reads, witness).",
+)
+@click.option(
+    "--publish-runs",
+    type=click.IntRange(1, 1000),
+    default=5,
+    show_default=True,
+    help="Snapshots of 100 positions published (p50/p99 over them).",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 1024),
+    default=16,
+    show_default=True,
+    help="Read requests in flight.",
+)
+def bench_api(
+    as_json: bool, workers: int, duration: float, publish_runs: int, concurrency: int
+) -> None:
+    """Publish latency, read and witness throughput of a freshly served node."""
+    try:
+        from benchmarks.api_bench import ApiBenchError, format_results, run, steps
+    except ImportError as exc:
+        raise CliError(
+            f"the benchmarks package is not importable ({exc}); reinstall with pip install -e ."
+        ) from None
+
+    try:
+        with progress("api benchmark", steps(publish_runs), quiet=as_json) as advance:
+            result = run(
+                workers=workers,
+                duration_s=duration,
+                publish_runs=publish_runs,
+                concurrency=concurrency,
+                advance=advance,
+            )
+    except ApiBenchError as exc:
+        raise CliError(f"api benchmark failed: {exc}") from None
+    if as_json:
+        figures = {key: result[key] for key in JSON_KEYS}
+        figures.update({k: v for k, v in result.items() if k not in figures})
+        click.echo(json.dumps(figures))
+        return
+    for line in format_results(result):
+        click.echo(line)
