@@ -41,6 +41,7 @@ from tests.node.inventory_support import (
     verify_visible,
     zh_csv,
 )
+from tests.plaintext import assert_no_plaintext
 
 SNAPSHOTS = "/v1/inventory/snapshots"
 
@@ -88,9 +89,11 @@ def test_chinese_csv_export_publishes_one_entry_without_plaintext(node: Node) ->
     assert body["format"] == "scnode-inventory-snapshot/v1"
     assert body["lineage"]["source"] == ZH_SOURCE
     assert body["lineage"]["rule_set_digest"].startswith("sha256:")
-    leaf_text = json.dumps(body, ensure_ascii=False)
-    for secret in ("MOD-0001", "深圳一仓", "1201", "12.5", "quantities", 'safety_stock": 1'):
-        assert secret not in leaf_text
+    assert_no_plaintext(
+        body,
+        words=("MOD-0001", "深圳一仓", "quantities", 'safety_stock": 1'),
+        numbers=("1201", "12.5"),
+    )
     assert set(body["positions"][1]) == {"subject", "as_of_ms", "commitments", "facts"}
     assert set(body["positions"][1]["commitments"]) == {
         "available",

@@ -11,7 +11,6 @@ unchanged; the phone maker verifies it through its API and offline.
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from node.planning import Relation, verify_forwarded_fact
 from node.witness import client_for
 from tests.node.documents_support import peer_id, po, send
 from tests.node.test_witness_helpers import Node, network
+from tests.plaintext import assert_no_plaintext
 
 
 @pytest.fixture
@@ -117,10 +117,7 @@ def test_forecast_and_capacity_exchange(trio: list[Node]) -> None:
     for node in (phone, module):
         bodies = _planning_bodies(node)
         assert {b["kind"] for b in bodies} == {"forecast", "capacity"}
-        text = json.dumps(bodies)
-        assert "MOD-A1" not in text
-        assert "1000" not in text
-        assert "smt-line-a" not in text
+        assert_no_plaintext(bodies, words=("MOD-A1", "smt-line-a"), numbers=("1000",))
     sent = {m["hash"] for m in phone.get("/v1/planning/messages").json()}
     received = {m["hash"] for m in module.get("/v1/planning/messages").json()}
     assert sent == received
@@ -216,5 +213,4 @@ def test_capacity_fact_across_tiers(trio: list[Node]) -> None:
     assert r.status_code == 422
     entry = fab.store.entry(created["seq"])
     assert entry.leaf is not None
-    assert b"WAF-7NM" not in entry.leaf
-    assert b"1200" not in entry.leaf
+    assert_no_plaintext(entry.leaf, words=("WAF-7NM",), numbers=("1200",))
