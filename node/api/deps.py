@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Annotated
@@ -25,11 +27,14 @@ from node.peers.registry import PeerRegistry
 from node.settings import Settings
 
 __all__ = [
+    "TOKEN_CACHE_TTL_S",
     "ConnectionDep",
     "CurrentPeer",
     "CurrentPrincipal",
     "ServicesDep",
     "SettingsDep",
+    "TokenCache",
+    "forget_token",
     "require_role",
 ]
 
@@ -125,6 +130,80 @@ def get_peer(
     return _peer_principal(request, body, services)
 
 
+# A valid token's principal is reused for this long without a database query. A
+# token revoked through this process's API stops working at once (forget_token);
+# one revoked elsewhere (another worker, the CLI) within this many seconds.
+TOKEN_CACHE_TTL_S = 5.0
+TOKEN_CACHE_MAX = 10_000
+
+
+class TokenCache:
+    """Principals of recently authenticated tokens, keyed by the token's SHA-256.
+
+    Only successful authentications are cached (never a miss or a refusal), each
+    for ``ttl_s`` seconds; the token itself is never kept."""
+
+    def __init__(self, ttl_s: float = TOKEN_CACHE_TTL_S, max_entries: int = TOKEN_CACHE_MAX):
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._entries: dict[bytes, tuple[Principal, float]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(token: str) -> bytes:
+        return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+
+    def get(self, key: bytes, now: float) -> Principal | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                return None
+            if found[1] <= now:
+                del self._entries[key]
+                return None
+            return found[0]
+
+    def put(self, key: bytes, principal: Principal, now: float) -> None:
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            self._entries[key] = (principal, now + self.ttl_s)
+
+    def forget(self, token_id: str) -> None:
+        """Drop every cached principal of token ``token_id``."""
+        with self._lock:
+            stale = [k for k, (p, _) in self._entries.items() if p.id == token_id]
+            for k in stale:
+                del self._entries[k]
+
+
+def _token_cache(request: Request) -> TokenCache:
+    state = request.app.state
+    cache: TokenCache | None = getattr(state, "token_cache", None)
+    if cache is None:
+        cache = TokenCache()
+        state.token_cache = cache
+    return cache
+
+
+def forget_token(request: Request, token_id: str) -> None:
+    """After a revocation: this process stops accepting ``token_id`` at once."""
+    _token_cache(request).forget(token_id)
+
+
+def _bearer_principal(request: Request, token: str, services: Services) -> Principal:
+    cache = _token_cache(request)
+    key = TokenCache.key(token)
+    now = time.monotonic()
+    cached = cache.get(key, now)
+    if cached is not None:
+        return cached
+    with services.engine.connect() as conn:
+        principal = authenticate_token(conn, token)
+    cache.put(key, principal, now)
+    return principal
+
+
 def get_principal(
     request: Request, body: Annotated[bytes, Depends(request_body)], services: ServicesDep
 ) -> Principal:
@@ -134,8 +213,7 @@ def get_principal(
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthenticationError("Authorization must be 'Bearer <token>'")
-        with services.engine.connect() as conn:
-            return authenticate_token(conn, token.strip())
+        return _bearer_principal(request, token.strip(), services)
     if request.headers.get("signature-input") is not None:
         return _peer_principal(request, body, services)
     raise AuthenticationError("authentication required (Bearer token or peer signature)")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Request
 
-from node.api.deps import ConnectionDep, ServicesDep, require_role
+from node.api.deps import ConnectionDep, ServicesDep, forget_token, require_role
 from node.api.problems import ProblemError, problem_responses
 from node.api.schemas import TokenCreate, TokenIssued, TokenPublic
 from node.api.transactions import write_transaction
@@ -41,10 +41,14 @@ def list_(conn: ConnectionDep, _admin: Admin) -> list[TokenPublic]:
 @router.delete(
     "/{token_id}", response_model=TokenPublic, responses=problem_responses(401, 403, 404, 422)
 )
-def revoke(token_id: TokenId, services: ServicesDep, _admin: Admin) -> TokenPublic:
+def revoke(
+    token_id: TokenId, request: Request, services: ServicesDep, _admin: Admin
+) -> TokenPublic:
     """Revoke a token; it stops working at once."""
     try:
         with write_transaction(services.engine) as conn:
-            return TokenPublic.of(revoke_token(conn, token_id))
+            revoked = TokenPublic.of(revoke_token(conn, token_id))
     except KeyError:
         raise ProblemError(404, "token-not-found", "no token with that id") from None
+    forget_token(request, token_id)  # this process's cache of the token (node.api.deps)
+    return revoked
