@@ -45,7 +45,10 @@ def check_item(item: Mapping[str, Any], origin: str, body: Mapping[str, Any]) ->
         safety = zk.Commitment.from_bytes(bytes.fromhex(c["safety_stock"]))
         context = fact_context(origin, body["snapshot"], subject, AT_LEAST)
         proof = zk.RangeProof.from_bytes(base64.b64decode(fact["proof"]))
-        zk.verify_at_least(available - safety, 0, proof, bits=fact["bits"], context=context)
+        try:
+            zk.verify_at_least(available - safety, 0, proof, bits=fact["bits"], context=context)
+        except (zk.VerificationError, zk.ProofError, zk.EncodingError) as exc:
+            raise DemoError(f"{item['sku']}: the proof does not verify: {exc}") from None
     if len(facts) != 1:
         raise DemoError(f"{item['sku']}: expected one safety-stock fact, got {facts}")
     return str(facts[0])

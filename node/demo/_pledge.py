@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+import zk
 from node.demo._nodes import DemoError
 from node.finance import (
     FinanceFormatError,
@@ -126,7 +127,7 @@ def _verify(demo: Demo, period: tuple[int, int]) -> None:
         f"{len(report.pledges)} pledge(s), {len(report.snapshots)} snapshot(s) covered, "
         f"lowest coverage ratio {report.lowest_ratio_bp} bp",
     )
-    story.hidden("bank", "the stock level itself: coverage is proven, the quantity stays closed")
+    _granted_view(demo)
     demo.outcome["financing"] = {
         "ok": report.ok,
         "pledges": len(report.pledges),
@@ -135,3 +136,38 @@ def _verify(demo: Demo, period: tuple[int, int]) -> None:
         "problems": list(report.problems),
         "report": text,
     }
+
+
+def _granted_view(demo: Demo) -> None:
+    """What the grant lets the bank open: the granted bucket of the granted item."""
+    story, plan = demo.story, demo.week.plan["pledge"]
+    borrower, bank = demo.node(plan["borrower"]), demo.node("bank")
+    with bank.signed_client(borrower) as client:
+        got = client.get("/v1/facts")
+    if got.status_code != 200:
+        raise DemoError(f"the bank cannot read its granted facts: HTTP {got.status_code}")
+    items = got.json()["items"]
+    newest = max(items, key=lambda i: int(i["index"]))
+    opened = []
+    for bucket, hexed in newest["commitments"].items():
+        opening = (newest.get("openings") or {}).get(bucket)
+        if opening is None:
+            continue
+        try:
+            zk.verify_opening(
+                zk.Commitment.from_bytes(bytes.fromhex(hexed)),
+                zk.Opening(int(opening["value"]), int(opening["blinding"], 16)),
+            )
+        except (zk.VerificationError, zk.EncodingError, zk.StatementError) as exc:
+            raise DemoError(f"the {bucket} opening the bank got does not verify: {exc}") from None
+        opened.append(bucket)
+        story.seen(
+            "bank",
+            f"{newest['sku']} {bucket} = {opening['value']} in the newest snapshot "
+            "(the grant opens it; the opening matches the ledger commitment)",
+        )
+    closed = sorted(set(newest["commitments"]) - set(opened))
+    story.hidden("bank", f"{newest['sku']}'s other buckets ({', '.join(closed)}): not granted")
+    skus = sorted({i["sku"] for i in items})
+    story.hidden("bank", f"every item outside the grant (it reads only {', '.join(skus)})")
+    demo.outcome["bank_view"] = {"skus": skus, "opened": opened, "closed": closed}

@@ -158,3 +158,13 @@ def test_demo_refuses_a_workdir_that_is_not_empty(tmp_path: Path) -> None:
     assert ran.exit_code == 1
     assert "is not empty" in ran.output
     assert "Traceback" not in ran.output
+
+
+def test_the_bank_opens_only_the_granted_bucket_of_the_granted_item(
+    outcome: dict[str, Any],
+) -> None:
+    view = outcome["bank_view"]
+    assert view["skus"] == ["MOD-DSP-65"]
+    assert view["opened"] == ["available"]
+    assert "safety_stock" in view["closed"]
+    assert "in_transit" in view["closed"]
