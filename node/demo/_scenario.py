@@ -155,6 +155,7 @@ def cannot_see(demo: Demo) -> None:
         ("phone", "module", "/v1/inventory/positions", "module maker's plaintext quantities"),
         ("module", "fab", "/v1/inventory/positions", "fab's plaintext quantities"),
         ("bank", "module", "/v1/facts", "module maker's facts before any grant"),
+        ("module", "phone", "/v1/facts", "phone maker's stock facts (its policy names no one)"),
     ]
     for reader, owner, path, what in checks:
         with demo.node(reader).signed_client(demo.node(owner)) as client:

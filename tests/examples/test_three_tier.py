@@ -69,6 +69,7 @@ def test_what_each_party_could_not_read(outcome: dict[str, Any]) -> None:
     assert refused[("phone", "module", "/v1/inventory/positions")] == "HTTP 403"
     assert refused[("module", "fab", "/v1/inventory/positions")] == "HTTP 403"
     assert refused[("bank", "module", "/v1/facts")] == "an empty list"
+    assert refused[("module", "phone", "/v1/facts")] == "an empty list"
 
 
 def test_documents_sync_and_the_short_receipt_opens_a_case(outcome: dict[str, Any]) -> None:
