@@ -53,6 +53,7 @@ from ledger._note import (
     open_note,
     sign_note,
 )
+from ledger._pinned import verify_extends_checkpoint
 from ledger._proof import root_from_inclusion_proof, verify_consistency, verify_inclusion
 from ledger._proof_text import TLOG_PROOF_HEADER, TlogProof
 from ledger._verify_bundle import verify_bundle
@@ -136,5 +137,6 @@ __all__ = [
     "verify_chain",
     "verify_checkpoint",
     "verify_consistency",
+    "verify_extends_checkpoint",
     "verify_inclusion",
 ]

@@ -20,7 +20,9 @@ from ledger import (
     EntryReport,
     FormatError,
     LedgerError,
+    NoteVerifier,
     verify_bundle,
+    verify_extends_checkpoint,
 )
 from node.cli._app import CliError, main
 from node.cli._progress import progress
@@ -128,6 +130,14 @@ def _print_report(report: BundleReport) -> None:
 )
 @click.option("--origin", default=None, help="Require this log origin.")
 @click.option(
+    "--checkpoint",
+    "pinned_files",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="A signed checkpoint of this log kept from before (a file): the bundle must be "
+    "consistent with it. Repeatable.",
+)
+@click.option(
     "--bank-vkey",
     "bank_vkeys",
     multiple=True,
@@ -148,6 +158,7 @@ def verify(
     witnesses: tuple[str, ...],
     quorum: int | None,
     origin: str | None,
+    pinned_files: tuple[Path, ...],
     bank_vkeys: tuple[str, ...],
     max_gap_hours: float,
     as_json: bool,
@@ -196,12 +207,52 @@ def verify(
         _fail(f"malformed input: {exc}", as_json)
     except LedgerError as exc:
         _fail(str(exc), as_json)
+    pins = _check_pins(bundle, pinned_files, keys, as_json)
     if as_json:
-        click.echo(json.dumps(report.to_json(), indent=2))
+        doc = report.to_json()
+        if pinned_files:
+            doc["pinned_checkpoints"] = pins
+        click.echo(json.dumps(doc, indent=2))
     else:
         _print_report(report)
-    if not report.ok:
+        for pin in pins:
+            mark = "ok  " if pin["ok"] else "FAIL"
+            click.echo(f"{mark} pinned checkpoint {pin['file']}: {pin['result']}")
+    if not report.ok or not all(pin["ok"] for pin in pins):
         raise click.exceptions.Exit(1)
+
+
+def _check_pins(
+    bundle: Bundle, files: tuple[Path, ...], keys: list[str], as_json: bool
+) -> list[dict[str, object]]:
+    """Each pinned checkpoint file: is the bundle consistent with it?"""
+    if not files:
+        return []
+    try:
+        verifiers = [NoteVerifier.from_vkey(k) for k in keys]
+    except LedgerError as exc:
+        _fail(f"bad --vkey: {exc}", as_json)
+    results: list[dict[str, object]] = []
+    for path in files:
+        try:
+            note = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            _fail(f"cannot read pinned checkpoint {path}: {exc}", as_json)
+        try:
+            pinned = verify_extends_checkpoint(bundle, note, verifiers)
+        except FormatError as exc:
+            _fail(f"pinned checkpoint {path} is malformed: {exc}", as_json)
+        except LedgerError as exc:
+            results.append({"file": str(path), "ok": False, "result": str(exc)})
+            continue
+        results.append(
+            {
+                "file": str(path),
+                "ok": True,
+                "result": f"the bundle is consistent with it (size {pinned.size})",
+            }
+        )
+    return results
 
 
 def _fail(message: str, as_json: bool) -> NoReturn:

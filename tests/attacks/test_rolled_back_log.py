@@ -25,11 +25,13 @@ from click.testing import CliRunner
 from ledger import (
     Bundle,
     BundleVerificationError,
+    NoteVerifier,
     SignedNote,
     build_bundle,
     verify_bundle,
     verify_checkpoint,
     verify_consistency,
+    verify_extends_checkpoint,
 )
 from ledger.errors import VerificationError
 from node.cli import main
@@ -264,11 +266,6 @@ def test_a_bundle_older_than_the_pinned_checkpoint_must_be_its_prefix(
     _extends_pinned(genuine, rollback.honest_note, vkey)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="scnode verify takes no pinned checkpoint: without witnesses (--quorum 0) a "
-    "bundle from a rolled-back log verifies for a bank that had seen a larger checkpoint",
-)
 def test_scnode_verify_refuses_a_bundle_not_extending_a_pinned_checkpoint(
     rollback: Rollback, tmp_path: Path
 ) -> None:
@@ -286,4 +283,22 @@ def test_scnode_verify_refuses_a_bundle_not_extending_a_pinned_checkpoint(
         main, ["verify", str(bundle), "--vkey", log.vkey, "--checkpoint", str(pinned)]
     )
     assert ran.exit_code == 1, ran.output
-    assert "FAIL" in ran.output
+    assert "FAIL pinned checkpoint" in ran.output
+    assert "no consistency proof in the bundle joins" in ran.output
+    # the honest bundle, pinned to the same checkpoint, passes
+    honest = tmp_path / "honest.json"
+    honest.write_bytes(rollback.honest_bundle)
+    ok = CliRunner().invoke(
+        main, ["verify", str(honest), "--vkey", log.vkey, "--checkpoint", str(pinned)]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "ok   pinned checkpoint" in ok.output
+    # and the library check agrees with the test's reference on both bundles
+    verifier = [NoteVerifier.from_vkey(log.vkey)]
+    verify_extends_checkpoint(
+        Bundle.from_bytes(rollback.honest_bundle), rollback.honest_note, verifier
+    )
+    with pytest.raises(VerificationError, match="no consistency proof"):
+        verify_extends_checkpoint(
+            Bundle.from_bytes(bundle.read_bytes()), rollback.honest_note, verifier
+        )
