@@ -13,6 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import zk
+from ledger import LedgerError, NoteVerifier
 from node.demo._nodes import DemoError
 from node.finance import (
     FinanceFormatError,
@@ -20,6 +21,7 @@ from node.finance import (
     render_report,
     verify_financing,
 )
+from node.witness import WitnessError, open_endorsement
 
 if TYPE_CHECKING:
     from node.demo._scenario import Demo
@@ -103,6 +105,7 @@ def pledges(demo: Demo) -> None:
 def _verify(demo: Demo, period: tuple[int, int]) -> None:
     """The bank downloads the bundle and checks it with pinned keys, no network."""
     story, borrower, bank = demo.story, demo.node("module"), demo.node("bank")
+    witnesses = _witness_round(demo)
     to_ms = int(time.time() * 1000) + 60_000
     with bank.signed_client(borrower) as client:
         got = client.get(
@@ -112,7 +115,13 @@ def _verify(demo: Demo, period: tuple[int, int]) -> None:
     if got.status_code != 200:
         raise DemoError(f"the bank cannot download its bundle: HTTP {got.status_code} {got.text}")
     try:
-        report = verify_financing(got.content, vkeys=[borrower.vkey], bank_vkeys=[bank.vkey])
+        report = verify_financing(
+            got.content,
+            vkeys=[borrower.vkey],
+            bank_vkeys=[bank.vkey],
+            witnesses=witnesses,
+            quorum=len(witnesses),
+        )
     except FinancingVerificationError as exc:
         report = exc.report
     except FinanceFormatError as exc:
@@ -120,7 +129,8 @@ def _verify(demo: Demo, period: tuple[int, int]) -> None:
     text = render_report(report)
     story.line(
         f"the bank verifies the financing bundle ({len(got.content):,} bytes) offline "
-        f"against the module maker's pinned key: {'OK' if report.ok else 'FAILED'}"
+        f"against the module maker's pinned key and {len(witnesses)} witness key(s): "
+        f"{'OK' if report.ok else 'FAILED'}"
     )
     story.seen(
         "bank",
@@ -129,6 +139,7 @@ def _verify(demo: Demo, period: tuple[int, int]) -> None:
     )
     _granted_view(demo)
     demo.outcome["financing"] = {
+        "witnesses": len(witnesses),
         "ok": report.ok,
         "pledges": len(report.pledges),
         "snapshots": len(report.snapshots),
@@ -171,3 +182,30 @@ def _granted_view(demo: Demo) -> None:
     skus = sorted({i["sku"] for i in items})
     story.hidden("bank", f"every item outside the grant (it reads only {', '.join(skus)})")
     demo.outcome["bank_view"] = {"skus": skus, "opened": opened, "closed": closed}
+
+
+def _witness_round(demo: Demo) -> list[str]:
+    """One round of the module maker's peer loop: its peers verify and cosign its
+    newest checkpoint. The witness keys of those that cosigned, each read from the
+    peer's endorsement and checked with the peer's pinned node key."""
+    borrower = demo.node("module")
+    if borrower.app is None:
+        raise DemoError("the module maker's node is not running")
+    report = borrower.app.state.peer_worker.run_once()
+    if report.errors:
+        demo.story.line(f"witness round: errors from {sorted(report.errors)}")
+    cosigners = []
+    for label in ("fab", "phone", "bank"):
+        peer = demo.node(label)
+        if borrower.peer(peer).id not in report.cosigned:
+            continue
+        note = peer.http.get(f"{peer.url}/v1/witness/key").text
+        try:
+            key = open_endorsement(note, NoteVerifier.from_vkey(peer.vkey))
+        except (WitnessError, LedgerError) as exc:
+            raise DemoError(f"{label}'s witness key endorsement: {exc}") from None
+        cosigners.append(key.vkey)
+    demo.story.line(
+        f"witness round: {len(cosigners)} peer(s) of the module maker cosign its checkpoint"
+    )
+    return cosigners

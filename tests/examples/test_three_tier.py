@@ -128,6 +128,11 @@ def test_one_pledge_verifies_offline_and_a_second_on_the_same_stock_fails(
     assert financing["ok"] is True
     assert financing["problems"] == []
     assert financing["pledges"] == 1
+    assert financing["witnesses"] == 3  # fab, phone maker and bank cosigned the checkpoint
+    assert (
+        "Witnesses: bank.example/credit, fab.example/tw01, phone.example/core"
+        in (financing["report"])
+    )
     assert financing["snapshots"] == 3  # day 1, 5 and 6 of the display modules
     assert financing["lowest_ratio_bp"] >= 10_000
     assert "OK: the financing evidence verifies" in financing["report"]
