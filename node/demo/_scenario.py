@@ -214,12 +214,36 @@ def finish(demo: Demo) -> None:
     story.heading("The week, in short")
     for step in story.steps:
         story.line(f"{step['step']:<26} {step['status']}")
+    _dashboard_rows(demo)
     story.line(f"phone maker's health dashboard: {dashboard}")
     financing = demo.outcome.get("financing")
     if financing is not None:
         story.heading("Financing report (the bank's offline verification)")
         for line in str(financing["report"]).splitlines():
             story.line(line)
+
+
+def _dashboard_rows(demo: Demo) -> None:
+    """A last peer round on every node, then the phone maker's dashboard rows."""
+    for node in demo.nodes.values():
+        if node.app is not None:
+            node.app.state.peer_worker.run_once()
+    try:
+        view = demo.node("phone").call("GET", "/v1/governance/dashboard")
+    except DemoError as exc:
+        demo.story.line(f"dashboard view not available: {exc}")
+        return
+    rows = []
+    for row in view.get("rows", []):
+        cells = [f"{c['key']} {c['display']}" for c in row["cells"] if c["status"] != "none"]
+        rows.append({"partner": row["partner"], "status": row["status"], "cells": cells})
+        demo.story.seen(
+            "phone", f"dashboard row {row['partner']}: {row['status']}; {', '.join(cells)}"
+        )
+    demo.outcome["dashboard_rows"] = rows
+    opened = demo.node("phone").call("GET", "/v1/governance/exceptions", params={"state": "open"})
+    for case in opened:
+        demo.story.seen("phone", f"open case {case['id']} {case['type']}: {case['summary']}")
 
 
 def write_tokens(demo: Demo, root: Path) -> Path:

@@ -174,3 +174,10 @@ def test_the_bank_opens_only_the_granted_bucket_of_the_granted_item(
     assert view["opened"] == ["available"]
     assert "safety_stock" in view["closed"]
     assert "in_transit" in view["closed"]
+
+
+def test_the_phone_makers_dashboard_has_a_row_for_its_supplier(outcome: dict[str, Any]) -> None:
+    rows = {r["partner"]: r for r in outcome["dashboard_rows"]}
+    assert "module.example/sz" in rows
+    # the verified facts reached its governance view: none of the two items below
+    assert "safety_stock 0/2" in rows["module.example/sz"]["cells"]
