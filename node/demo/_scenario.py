@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from node.auth.roles import Role
 from node.demo._data import Week, load_week
 from node.demo._nodes import DemoError, DemoNode, make_node
@@ -42,6 +44,9 @@ class Demo:
             run()
         except DemoError as exc:
             self.story.step(name, "skipped", reason=str(exc))
+            return False
+        except httpx.HTTPError as exc:
+            self.story.step(name, "skipped", reason=f"HTTP failure: {exc.__class__.__name__}")
             return False
         self.story.step(name, "ran")
         return True
