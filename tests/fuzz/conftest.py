@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from schemathesis.specs.openapi.schemas import OpenApiSchema
+from sqlalchemy import Engine, func, inspect, select, table
 
 from node.api.transactions import write_transaction
 from node.app import create_app, make_engine
@@ -26,6 +27,7 @@ from node.settings import load_settings
 from tests.node.helpers import vkey_of
 
 ORIGIN = "fuzz.example/node"
+QUIET_S = 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,15 @@ class FuzzNode:
 
     def auth(self, role: Role) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows in every table of the node database (what a refused request must not change)."""
+        engine: Engine = self.app.state.services.engine
+        with engine.connect() as conn:
+            names = sorted(inspect(conn).get_table_names())
+            counts = [select(func.count()).select_from(table(n)).scalar_subquery() for n in names]
+            row = conn.execute(select(*counts)).one()
+        return dict(zip(names, (int(c) for c in row), strict=True))
 
 
 def ledger_report(home: Path) -> dict[str, Any]:
@@ -66,6 +77,12 @@ def fuzz_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzNode]:
     finally:
         engine.dispose()
     app = create_app(settings)
+    # Background loops (peer pushes, delivery retries, SLA sweeps) would write to the
+    # database between requests; quiet them so a refused request's writes are its own.
+    app.state.peer_interval_s = QUIET_S
+    app.state.documents_retry_s = QUIET_S
+    app.state.planning_retry_s = 0
+    app.state.governance_sweep_s = 0
     admin = {"Authorization": f"Bearer {tokens[Role.ADMIN]}"}
     with TestClient(app, raise_server_exceptions=False) as client:
         for n, role in enumerate(("partner", "auditor")):
