@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from schemathesis.python.asgi import shutdown_lifespans
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 from sqlalchemy import Engine, func, inspect, select, table
 
@@ -99,6 +100,9 @@ def fuzz_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzNode]:
     assert seeded["size"] >= 2, seeded
     node = FuzzNode(home=home, app=app, tokens=tokens, seeded_size=int(seeded["size"]))
     yield node
+    # Stop the app's background loops (schemathesis started its lifespan on first use)
+    # before the ledger is read for the last time.
+    shutdown_lifespans()
     after = ledger_report(home)
     assert after["ok"], after
     assert after["size"] >= node.seeded_size, (after, node.seeded_size)
