@@ -63,6 +63,12 @@ def chain_digest(chain_id: str) -> str:
     return hashlib.sha256(CHAIN_TAG + chain_id.encode("utf-8")).hexdigest()
 
 
+RECORD_GRACE_MS: Final = 30_000
+"""How old a stored document without its ledger entry must be before a delivery
+round records it: younger ones are still being recorded by the request that stored
+them (possibly in another worker process)."""
+
+
 def _lock_chain(conn: Connection, chain_id: str) -> None:
     """Serialise transitions of one chain across processes (PostgreSQL: an advisory
     lock for the transaction; SQLite: the write transaction already holds the lock)."""
@@ -118,6 +124,10 @@ class DocumentService:
         self.rules = rules
         self._lock = threading.Lock()  # one chain transition at a time in this process
         self.changed = threading.Condition()
+        # Documents stored and not yet recorded by the request that stored them:
+        # record_missing must leave them to that request (else two entries).
+        self._inflight: set[str] = set()
+        self._inflight_lock = threading.Lock()
 
     def _notify(self) -> None:
         with self.changed:
@@ -136,20 +146,37 @@ class DocumentService:
     def _record_row(
         self, row_id: int, kind: str, signed: SignedDocument, party: str, now_ms: int
     ) -> None:
-        seq = self._record(kind, signed, party, now_ms)
-        with self.engine.begin() as conn:
-            conn.execute(update(documents).where(documents.c.id == row_id).values(ledger_seq=seq))
+        try:
+            seq = self._record(kind, signed, party, now_ms)
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(documents).where(documents.c.id == row_id).values(ledger_seq=seq)
+                )
+        finally:
+            with self._inflight_lock:
+                self._inflight.discard(signed.hash)
 
-    def record_missing(self, now_ms: int) -> int:
+    def _claim(self, digest: str) -> None:
+        with self._inflight_lock:
+            self._inflight.add(digest)
+
+    def record_missing(self, now_ms: int, *, grace_ms: int = RECORD_GRACE_MS) -> int:
         """Record on the ledger the stored documents that are not yet (a crash between
         storing a document and appending its entry); returns how many were recorded.
-        An entry that was appended but not noted on its row is found, not repeated."""
+        An entry that was appended but not noted on its row is found, not repeated.
+
+        Rows stored less than ``grace_ms`` before ``now_ms``, and rows a request of
+        this process is still recording, are left alone: their own request records
+        them (another worker process's request is covered by the grace period)."""
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(documents.c.id, documents.c.hash, documents.c.direction, documents.c.body)
                 .where(documents.c.ledger_seq.is_(None))
+                .where(documents.c.created_ms <= now_ms - grace_ms)
                 .order_by(documents.c.id)
             ).all()
+        with self._inflight_lock:
+            rows = [row for row in rows if row[1] not in self._inflight]
         if not rows:
             return 0
         store = self.store()
@@ -208,6 +235,7 @@ class DocumentService:
                 now_ms=now_ms,
                 findings=findings,
             )
+        self._claim(signed.hash)
         self._record_row(row_id, DOCUMENT_SENT, signed, peer.key.name, now_ms)
         self._notify()
         return self.get(signed.hash)
@@ -225,6 +253,7 @@ class DocumentService:
         row_id = self._accept(signed, peer, now_ms)
         if row_id is None:
             return self.get(signed.hash), True
+        self._claim(signed.hash)
         self._record_row(row_id, DOCUMENT_RECEIVED, signed, peer.key.name, now_ms)
         self._notify()
         return self.get(signed.hash), False
@@ -247,7 +276,7 @@ class DocumentService:
                     f"{document.doc_id} refers to {missing[0][:16]}..., not received yet"
                 )
             _, findings = apply(state, document, signed.hash, rules=self.rules)
-            return insert_document(
+            row_id = insert_document(
                 conn,
                 signed,
                 direction="received",
@@ -256,6 +285,7 @@ class DocumentService:
                 now_ms=now_ms,
                 findings=findings,
             )
+            return row_id
 
     def get(self, key: str, *, party: str | None = None) -> StoredDocument:
         """A document by hash or document id; ``party`` limits it to one counterparty."""
