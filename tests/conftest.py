@@ -16,6 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Timing belongs in benchmarks, not tests: no per-example deadline and no
+# "generation is slow" failure when CI's machine is busy.
+settings.register_profile("scnode", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("SCNODE_HYPOTHESIS_PROFILE", "scnode"))
 
 # py-ecc raises the recursion limit to 100,000 when first imported (tests/zk
 # imports it directly as the slow reference). Import it once here and restore the

@@ -137,14 +137,17 @@ def receive(
 ) -> Received:
     """Store one delivered message exactly once, in order; see the module docstring."""
     with engine.connect() as conn:
+        # ``last`` before ``seen``: under READ COMMITTED each statement has its own
+        # snapshot, and a concurrent delivery of this message committing between the
+        # two must show as "seen" (a duplicate), not as "out of order".
+        last = conn.execute(
+            select(func.max(inbox.c.seq)).where(inbox.c.peer_id == peer.id)
+        ).scalar_one()
         seen = conn.execute(
             select(inbox.c.seq).where(
                 inbox.c.peer_id == peer.id, inbox.c.idempotency_key == idempotency_key
             )
         ).scalar_one_or_none()
-        last = conn.execute(
-            select(func.max(inbox.c.seq)).where(inbox.c.peer_id == peer.id)
-        ).scalar_one()
     if seen is not None:
         if int(seen) != seq:
             raise InboxError(409, "idempotency key reused for another seq", int(last or 0) + 1)

@@ -186,17 +186,24 @@ def test_concurrent_deliveries_of_one_message_store_it_once(engine: Engine) -> N
     lock = threading.Lock()
     barrier = threading.Barrier(8)
 
+    errors: list[BaseException] = []
+
     def deliver() -> None:
         barrier.wait()
-        got = receive(
-            engine,
-            peer,
-            seq=1,
-            idempotency_key="ab" * 16,
-            kind="entry",
-            payload=message,
-            now_ms=NOW,
-        )
+        try:
+            got = receive(
+                engine,
+                peer,
+                seq=1,
+                idempotency_key="ab" * 16,
+                kind="entry",
+                payload=message,
+                now_ms=NOW,
+            )
+        except BaseException as exc:  # a thread's error must fail the test, visibly
+            with lock:
+                errors.append(exc)
+            raise
         with lock:
             results.append(got.duplicate)
 
@@ -205,4 +212,5 @@ def test_concurrent_deliveries_of_one_message_store_it_once(engine: Engine) -> N
         t.start()
     for t in threads:
         t.join()
+    assert errors == []
     assert sorted(results) == [False] + [True] * 7
