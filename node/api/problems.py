@@ -290,6 +290,16 @@ def install_problem_openapi(app: FastAPI) -> None:
         )
         for item in spec.get("paths", {}).values():
             for operation in item.values():
+                if "requestBody" in operation:
+                    # A body that cannot be parsed at all (not UTF-8, say) is refused
+                    # before validation, as a 400 problem.
+                    operation.setdefault("responses", {}).setdefault(
+                        "400",
+                        {
+                            "description": "The request body could not be parsed",
+                            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": _PROBLEM_REF}}},
+                        },
+                    )
                 for code, response in operation.get("responses", {}).items():
                     if code[:1] not in ("4", "5"):
                         continue

@@ -76,7 +76,7 @@ def _status(request: Request) -> StatusMatcher:
 
 @router.get(
     "/export",
-    responses={200: {"content": {LD_JSON: {}}}, **problem_responses(401, 403, 404, 422)},
+    responses={200: {"content": {LD_JSON: {}}}, **problem_responses(400, 401, 403, 404, 422)},
     summary="Shipping and receiving events of a chain or document, as EPCIS 2.0 JSON-LD",
 )
 def export_epcis(

@@ -131,7 +131,7 @@ def dashboard(
     return dashboard_json(service, window=window, party=party_of(who))
 
 
-@router.get("/lineage", response_model=Reply, responses=problem_responses(401, 403, 404, 422))
+@router.get("/lineage", response_model=Reply, responses=problem_responses(400, 401, 403, 404, 422))
 def lineage(
     *,
     service: GovernanceDep,

@@ -88,7 +88,9 @@ def entry(
     return EntryPublic.of(store.entry(index))
 
 
-@router.get("/entries", response_model=EntryPage, responses=_READ_ERRORS)
+@router.get(
+    "/entries", response_model=EntryPage, responses=problem_responses(400, 401, 403, 422, 503)
+)
 def entries(
     node_log: NodeLogDep,
     _who: CurrentPrincipal,
