@@ -66,10 +66,11 @@ def test_refusals_are_not_cached_and_expiry_rechecks_the_database(
         engine.dispose()
     header = {"Authorization": f"Bearer {issued.token}"}
     wrong = {"Authorization": f"Bearer {issued.token[:-1]}A"}
+    cache: TokenCache = app.state.token_cache
+    cache.ttl_s = 3600.0  # no expiry during the test, however slow the machine
     assert client.get("/v1/tokens", headers=wrong).status_code == 401
     assert client.get("/v1/tokens", headers=wrong).status_code == 401
     assert client.get("/v1/tokens", headers=header).status_code == 200
-    cache: TokenCache = app.state.token_cache
     assert cache.get(TokenCache.key(issued.token[:-1] + "A"), 0.0) is None
     # revoked behind the process's back: served from the cache until the entry expires
     _revoke_in_database(settings, issued.info.id)
