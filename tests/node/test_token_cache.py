@@ -65,13 +65,15 @@ def test_refusals_are_not_cached_and_expiry_rechecks_the_database(
     finally:
         engine.dispose()
     header = {"Authorization": f"Bearer {issued.token}"}
-    wrong = {"Authorization": f"Bearer {issued.token[:-1]}A"}
-    cache: TokenCache = app.state.token_cache
-    cache.ttl_s = 3600.0  # no expiry during the test, however slow the machine
+    # another last character (one in 16 tokens already ends in "A")
+    forged = issued.token[:-1] + ("B" if issued.token[-1] != "B" else "C")
+    wrong = {"Authorization": f"Bearer {forged}"}
+    cache = TokenCache(ttl_s=3600.0)  # no expiry during the test, however slow the machine
+    app.state.token_cache = cache
     assert client.get("/v1/tokens", headers=wrong).status_code == 401
     assert client.get("/v1/tokens", headers=wrong).status_code == 401
     assert client.get("/v1/tokens", headers=header).status_code == 200
-    assert cache.get(TokenCache.key(issued.token[:-1] + "A"), 0.0) is None
+    assert cache.get(TokenCache.key(forged), 0.0) is None
     # revoked behind the process's back: served from the cache until the entry expires
     _revoke_in_database(settings, issued.info.id)
     assert client.get("/v1/tokens", headers=header).status_code == 200
