@@ -31,7 +31,7 @@ from zk._curve import (
     to_affine,
 )
 from zk._field import FIELD_P, GROUP_N, HALF_N, mpz
-from zk._tables import FIXED_HALF, FIXED_WINDOWS, FixedTable
+from zk._tables import FIXED_HALF, FixedTable, signed_byte_digits
 
 __all__ = ["msm", "msm_jacobian", "sum_point_lists"]
 
@@ -60,23 +60,8 @@ def _signed_digits(scalar: int, width: int, count: int) -> list[int]:
 def _fixed_part(terms: Sequence[tuple[int, FixedTable]]) -> Jacobian:
     buckets: list[list[tuple[int, int]]] = [[] for _ in range(FIXED_HALF + 1)]
     for scalar, table in terms:
-        s = int(scalar) % GROUP_N
-        if s == 0:
-            continue
-        neg = s > HALF_N
-        if neg:
-            s = GROUP_N - s
-        raw = s.to_bytes(FIXED_WINDOWS, "little")
-        carry = 0
-        for k in range(FIXED_WINDOWS):
-            d = raw[k] + carry
-            if d > FIXED_HALF:
-                d -= 256
-                carry = 1
-            else:
-                carry = 0
-            if d == 0:
-                continue
+        neg, digits = signed_byte_digits(scalar)
+        for k, d in digits:
             pt = table[k]
             if d < 0:
                 buckets[-d].append(pt if neg else (pt[0], P - pt[1]))

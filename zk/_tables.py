@@ -31,6 +31,7 @@ __all__ = [
     "build_combs",
     "build_tables",
     "comb_msm",
+    "signed_byte_digits",
 ]
 
 P = FIELD_P
@@ -88,27 +89,37 @@ def build_combs(points: Sequence[tuple[int, int]]) -> list[CombTable]:
     return combs
 
 
+def signed_byte_digits(scalar: int) -> tuple[bool, list[tuple[int, int]]]:
+    """Recode ``scalar`` mod n for the fixed-base tables: ``(neg, [(k, d), ...])`` with
+    ``scalar = ±sum d * 256**k``, each digit ``d`` non-zero in ``[-127, 128]``, ``neg``
+    when the scalar was folded to ``n - scalar`` (at most half the order)."""
+    s = int(scalar) % GROUP_N
+    if s == 0:
+        return False, []
+    neg = s > HALF_N
+    if neg:
+        s = GROUP_N - s
+    raw = s.to_bytes(FIXED_WINDOWS, "little")
+    digits: list[tuple[int, int]] = []
+    carry = 0
+    for k in range(FIXED_WINDOWS):
+        d = raw[k] + carry
+        if d > FIXED_HALF:
+            d -= 256
+            carry = 1
+        else:
+            carry = 0
+        if d:
+            digits.append((k, d))
+    return neg, digits
+
+
 def comb_msm(terms: Sequence[tuple[int, CombTable]]) -> Jacobian:
     """``sum s_i * B_i`` with full digit tables: 32 mixed additions per term."""
     acc = INFINITY
     for scalar, comb in terms:
-        s = int(scalar) % GROUP_N
-        if s == 0:
-            continue
-        neg = s > HALF_N
-        if neg:
-            s = GROUP_N - s
-        raw = s.to_bytes(FIXED_WINDOWS, "little")
-        carry = 0
-        for k in range(FIXED_WINDOWS):
-            d = raw[k] + carry
-            if d > FIXED_HALF:
-                d -= 256
-                carry = 1
-            else:
-                carry = 0
-            if d == 0:
-                continue
+        neg, digits = signed_byte_digits(scalar)
+        for k, d in digits:
             pt = comb[k][abs(d) - 1]
             acc = jac_add_affine(acc, pt if (d < 0) == neg else (pt[0], P - pt[1]))
     return acc
