@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Final
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Final, Self
 
 import httpx
 
 from node.connectors._errors import PayloadError, UpstreamError
 
-__all__ = ["USER_AGENT", "error_message", "json_body"]
+__all__ = ["USER_AGENT", "ErpHttpClient", "error_message", "json_body"]
 
 USER_AGENT: Final = "scnode-connector/1"
 _MAX_MESSAGE: Final = 300
@@ -38,3 +40,34 @@ def error_message(response: httpx.Response, keys: tuple[str, ...]) -> UpstreamEr
     elif isinstance(value, str) and value.strip():
         message = value.strip()
     return UpstreamError(response.status_code, message.splitlines()[0][:_MAX_MESSAGE])
+
+
+class ErpHttpClient:
+    """One httpx client for an ERP's base URL, with its credential headers; closes as
+    a context manager."""
+
+    def __init__(
+        self,
+        base_url: str,
+        headers: Mapping[str, str],
+        *,
+        transport: httpx.BaseTransport | None,
+        timeout: float,
+    ) -> None:
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers={**headers, "User-Agent": USER_AGENT},
+            transport=transport,
+            timeout=timeout,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

@@ -30,7 +30,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from types import TracebackType
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -38,7 +37,7 @@ import httpx
 
 from governance import GovernanceError, resolve_zone
 from node.connectors._errors import PayloadError
-from node.connectors._http import USER_AGENT, error_message, json_body
+from node.connectors._http import ErpHttpClient, error_message, json_body
 from node.connectors._mapping import (
     ImportedDocument,
     build_profile,
@@ -121,7 +120,7 @@ def receipt_line_profile() -> MappingProfile:
     )
 
 
-class ErpNextClient:
+class ErpNextClient(ErpHttpClient):
     """A Frappe REST client; the key and secret go in one header and nowhere else."""
 
     def __init__(
@@ -133,10 +132,8 @@ class ErpNextClient:
         transport: httpx.BaseTransport | None = None,
         timeout: float = 30.0,
     ) -> None:
-        headers = {"Authorization": f"token {api_key}:{api_secret}", "User-Agent": USER_AGENT}
-        self._http = httpx.Client(
-            base_url=base_url.rstrip("/"), headers=headers, transport=transport, timeout=timeout
-        )
+        headers = {"Authorization": f"token {api_key}:{api_secret}"}
+        super().__init__(base_url, headers, transport=transport, timeout=timeout)
 
     def _get(self, path: str, params: Mapping[str, str | int], what: str) -> Any:
         try:
@@ -180,17 +177,6 @@ class ErpNextClient:
         if not isinstance(value, Mapping):
             raise PayloadError(f"ERPNext {doctype}: the document is not an object")
         return value
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> ErpNextClient:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 def _rows(value: Any, what: str) -> list[Mapping[str, Any]]:

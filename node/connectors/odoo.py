@@ -22,13 +22,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from functools import cache
-from types import TracebackType
 from typing import Any, Final
 
 import httpx
 
 from node.connectors._errors import PayloadError
-from node.connectors._http import USER_AGENT, error_message, json_body
+from node.connectors._http import ErpHttpClient, error_message, json_body
 from node.connectors._mapping import (
     ImportedDocument,
     build_profile,
@@ -99,7 +98,7 @@ def move_profile() -> MappingProfile:
     )
 
 
-class OdooClient:
+class OdooClient(ErpHttpClient):
     """A JSON-2 client; the API key goes in one header and nowhere else."""
 
     def __init__(
@@ -111,12 +110,10 @@ class OdooClient:
         transport: httpx.BaseTransport | None = None,
         timeout: float = 30.0,
     ) -> None:
-        headers = {"Authorization": f"bearer {api_key}", "User-Agent": USER_AGENT}
+        headers = {"Authorization": f"bearer {api_key}"}
         if database:
             headers["X-Odoo-Database"] = database
-        self._http = httpx.Client(
-            base_url=base_url.rstrip("/"), headers=headers, transport=transport, timeout=timeout
-        )
+        super().__init__(base_url, headers, transport=transport, timeout=timeout)
 
     def call(
         self,
@@ -143,17 +140,6 @@ class OdooClient:
         if response.status_code != httpx.codes.OK:
             raise error_message(response, ("message", "name"))
         return json_body(response, f"Odoo {model}.{method}")
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> OdooClient:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 # -- decoding helpers ---------------------------------------------------------------
