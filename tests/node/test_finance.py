@@ -50,6 +50,7 @@ from node.finance import (
     verify_forwarded,
 )
 from node.inventory import AT_LEAST, BELOW, Publisher, open_publisher
+from tests.node.schema_drift import schema_drift
 
 BORROWER = "borrower.example/module-maker"
 SUPPLIER = "supplier.example/wafer-fab"
@@ -543,29 +544,10 @@ def test_forwarded_supplier_fact_verifies_against_the_supplier_log(
 
 
 def test_migration_creates_the_finance_tables(database_url: str) -> None:
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
     from node.finance._tables import metadata
 
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    try:
-        with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), metadata)
-    finally:
-        engine.dispose()
-    ours = set(metadata.tables)
-
-    def table_of(item: Any) -> str | None:
-        first = item[0] if isinstance(item, list) else item
-        for part in first[1:]:
-            name = getattr(getattr(part, "table", part), "name", None)
-            if isinstance(name, str):
-                return name
-        return None
-
-    assert [d for d in diff if table_of(d) in ours] == []
+    ours, drift = schema_drift(database_url, metadata)
+    assert drift == []
     assert ours == {"finance_grants", "finance_pledges"}
 
 

@@ -12,13 +12,14 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, MetaData
+from sqlalchemy import Engine
 
 from governance import PartnerMetrics, PartnerProfile, default_rule_set, ingest_record
 from node.app import make_engine
 from node.governance import inbound_batch, metadata, record_inbound
 from node.governance._db import write_transaction
 from node.governance._metrics_store import MetricsStore
+from tests.node.schema_drift import schema_drift
 from tests.node.test_governance_helpers import (
     MINUTE,
     START,
@@ -33,32 +34,8 @@ LOOP_LIMIT_S = 20.0
 
 
 def test_migrated_schema_matches_table_definitions(database_url: str) -> None:
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
-    db.upgrade(database_url)
-    combined = MetaData()
-    for table in metadata.tables.values():
-        table.to_metadata(combined)
-    engine = make_engine(database_url)
-    try:
-        with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), combined)
-    finally:
-        engine.dispose()
-    ours = set(combined.tables)
-    relevant = [d for d in diff if _table_of(d) in ours]
-    assert relevant == []
-
-
-def _table_of(diff: object) -> str | None:
-    item = diff[0] if isinstance(diff, list) else diff
-    assert isinstance(item, tuple)
-    for part in item[1:]:
-        name = getattr(getattr(part, "table", part), "name", None)
-        if isinstance(name, str):
-            return name
-    return None
+    _ours, drift = schema_drift(database_url, metadata)
+    assert drift == []
 
 
 @pytest.fixture(scope="module")

@@ -2,42 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
-
 from node.app import make_engine
 from node.db import upgrade
 from node.outbox import metadata as outbox_metadata
 from node.witness import metadata as witness_metadata
-
-
-def _table_of(diff: object) -> str | None:
-    item = diff[0] if isinstance(diff, list) else diff
-    assert isinstance(item, tuple)
-    for part in item[1:]:
-        name = getattr(getattr(part, "table", part), "name", None)
-        if isinstance(name, str):
-            return name
-        if isinstance(part, str):
-            return part
-    return None
+from tests.node.schema_drift import schema_drift
 
 
 def test_migrated_schema_matches_table_definitions(database_url: str) -> None:
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
-    upgrade(database_url)
-    combined = MetaData()
-    for source in (witness_metadata, outbox_metadata):
-        for table in source.tables.values():
-            table.to_metadata(combined)
-    engine = make_engine(database_url)
-    try:
-        with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), combined)
-    finally:
-        engine.dispose()
-    ours = set(combined.tables)
+    ours, drift = schema_drift(database_url, witness_metadata, outbox_metadata)
     assert ours == {
         "witness_logs",
         "split_view_evidence",
@@ -46,8 +19,7 @@ def test_migrated_schema_matches_table_definitions(database_url: str) -> None:
         "outbox_cursors",
         "inbox",
     }
-    relevant = [d for d in diff if _table_of(d) in ours]
-    assert relevant == []
+    assert drift == []
 
 
 def test_downgrade_removes_the_tables(database_url: str) -> None:
