@@ -23,7 +23,8 @@ from node.connectors import (
     sign_frappe,
 )
 from tests.node.connector_support import DATA, ODOO_KEY, WEBHOOK_SECRET, recorded
-from tests.node.test_witness_helpers import Node, free_port, network
+from tests.node.helpers import free_port
+from tests.node.test_witness_helpers import Node, network
 
 SOURCE = "erpnext-fab"
 HOOK = f"/v1/connectors/erpnext/{SOURCE}/webhook"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ import pytest
 import uvicorn
 
 from governance import PeerFacts
+from tests.node.helpers import free_port
 from tests.node.test_governance_helpers import (
     MINUTE,
     SUPPLIER_A,
@@ -62,17 +62,11 @@ def database_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'scnode.sqlite'}"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def served(database_url: str, tmp_path: Path) -> Iterator[tuple[GovNode, str]]:
     for node in make_gov_node(database_url, tmp_path):
         _seed(node)
-        port = _free_port()
+        port = free_port()
         config = uvicorn.Config(node.app, host="127.0.0.1", port=port, log_level="warning")
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)

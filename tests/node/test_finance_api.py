@@ -5,7 +5,6 @@ another bank sees the pledge in the registry and its over-pledge is refused."""
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -27,17 +26,12 @@ from node.auth.tokens import create_token
 from node.cli import main
 from node.finance import period_keys, verify_financing
 from node.settings import load_settings
+from tests.node.helpers import free_port
 
 BORROWER = "borrower.example/module-maker"
 BANK_A = NoteSigner("bank-a.example", bytes([51]) * 32)
 BANK_B = NoteSigner("bank-b.example", bytes([52]) * 32)
 DAY = 86_400_000
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Served:
@@ -90,7 +84,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     if not any(getattr(r, "path", "").startswith("/v1/finance") for r in app.routes):
         app.include_router(finance_routes.router)
     app.state.governance_sweep_s = 0
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -12,10 +12,8 @@ import base64
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ from node.app import make_engine
 from node.auth.tokens import create_token
 from node.cli import main
 from node.settings import load_settings
+from tests.node.helpers import free_port, wait_healthy
 from tests.node.inventory_support import (
     EN_SOURCE,
     ORIGIN,
@@ -43,8 +42,6 @@ from tests.node.inventory_support import (
     zh_csv,
 )
 
-STARTUP_LIMIT_S = 120.0  # two workers importing everything on a busy 2-core machine
-
 
 @dataclass(frozen=True)
 class Served:
@@ -53,26 +50,6 @@ class Served:
 
     def auth(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + STARTUP_LIMIT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited early with status {proc.returncode}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("server did not become healthy")
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +66,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             tokens = {k: create_token(conn, role=r, name=n).token for k, (r, n) in TOKENS.items()}
     finally:
         engine.dispose()
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -109,7 +86,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, proc)
+        wait_healthy(url, proc)
         yield Served(url, tokens)
     finally:
         proc.send_signal(signal.SIGINT)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import random
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -34,15 +33,10 @@ from node.keys import NodeKeys, load_keys
 from node.outbox import PeerWorker
 from node.peers.registry import Peer, PeerRegistry
 from node.settings import load_settings
+from tests.node.helpers import free_port
 
 START_LIMIT_S = 20.0
 T0_MS = 1_800_000_000_000
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class FakeClock:
