@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     signature_tolerance_s: int = Field(
         default=300, ge=1, le=3600, description="Accepted clock skew of signed peer requests"
     )
+    governance_sweep_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="Seconds between governance SLA sweeps (opening, flagging, clearing "
+        "exception cases); 0 turns the background sweep off",
+    )
 
     @classmethod
     def settings_customise_sources(

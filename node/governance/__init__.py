@@ -68,7 +68,8 @@ def start_governance(app: FastAPI) -> Callable[[], Awaitable[None]]:
     ``app.state.governance_sweep_s`` overrides the interval (tests set it high and
     sweep explicitly with a controlled clock); 0 or less disables the loop.
     """
-    interval = float(getattr(app.state, "governance_sweep_s", SWEEP_INTERVAL_S))
+    default = app.state.services.settings.governance_sweep_s
+    interval = float(getattr(app.state, "governance_sweep_s", default))
     if interval <= 0:
 
         async def nothing() -> None:

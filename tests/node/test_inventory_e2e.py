@@ -67,6 +67,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     finally:
         engine.dispose()
     port = free_port()
+    # no background sweep: its case entries would interleave with the publishes
+    # whose consecutive indexes a test checks
+    env["SCNODE_GOVERNANCE_SWEEP_S"] = "0"
     proc = subprocess.Popen(
         [
             sys.executable,
