@@ -30,6 +30,7 @@ from node.documents import (
     build_evidence,
     deliver_pending,
     document_json,
+    receipt_cases,
     verify_evidence,
 )
 from node.epcis import (
@@ -65,7 +66,16 @@ def _service(cli: CliContext) -> Iterator[DocumentService]:
             node_log.store()
         except ProblemError as exc:
             raise CliError(exc.detail) from None
-        yield DocumentService(engine, lambda: signer, node_log.store, default_rule_set())
+        from node.governance import GovernanceService
+
+        governance = GovernanceService(engine, node_log)
+        yield DocumentService(
+            engine,
+            lambda: signer,
+            node_log.store,
+            default_rule_set(),
+            on_receipt=receipt_cases(lambda: governance),
+        )
 
 
 def _read_json(path: Path) -> Any:

@@ -7,6 +7,7 @@ pure per-chain state machine (:mod:`._machine`), inventory effects as data
 receives documents, and their point-to-point delivery.
 """
 
+from node.documents._cases import receipt_cases
 from node.documents._delivery import DOCUMENTS_INBOX_PATH, DeliveryResult, deliver_pending
 from node.documents._effects import BucketDelta, inventory_effects
 from node.documents._errors import (
@@ -43,6 +44,7 @@ from node.documents._service import (
     DOCUMENT_RECEIVED,
     DOCUMENT_SENT,
     DocumentService,
+    ReceiptHook,
     chain_digest,
 )
 from node.documents._signed import (
@@ -85,6 +87,7 @@ __all__ = [
     "OutOfOrderError",
     "PoLine",
     "PurchaseOrder",
+    "ReceiptHook",
     "ReceiptLine",
     "SignedDocument",
     "StoredDocument",
@@ -100,6 +103,7 @@ __all__ = [
     "inventory_effects",
     "metadata",
     "parse_document",
+    "receipt_cases",
     "sign_document",
     "verify_evidence",
 ]

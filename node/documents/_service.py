@@ -13,6 +13,7 @@ Delivering the same document twice changes nothing.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Final
@@ -31,7 +32,7 @@ from node.documents._errors import (
     TransitionError,
 )
 from node.documents._machine import ChainState, apply
-from node.documents._models import DocumentType
+from node.documents._models import DespatchAdvice, DocumentType, GoodsReceipt
 from node.documents._parse import parse_document
 from node.documents._signed import SignedDocument, sign_document
 from node.documents._store import (
@@ -44,7 +45,20 @@ from node.documents._store import (
 from node.documents._tables import documents
 from node.peers.registry import Peer
 
-__all__ = ["DOCUMENT_RECEIVED", "DOCUMENT_SENT", "DocumentService", "chain_digest"]
+__all__ = [
+    "DOCUMENT_RECEIVED",
+    "DOCUMENT_SENT",
+    "DocumentService",
+    "ReceiptHook",
+    "chain_digest",
+]
+
+_log = logging.getLogger("scnode.documents")
+
+ReceiptHook = Callable[[DespatchAdvice, GoodsReceipt], object]
+"""Called once a goods receipt is stored and recorded, on the buyer's node (which
+created it) and on the supplier's (which received it), with the despatch advice it
+answers: the node's governance service compares them and opens the cases."""
 
 DOCUMENT_SENT: Final = "document.sent"
 DOCUMENT_RECEIVED: Final = "document.received"
@@ -108,6 +122,14 @@ def _fill_refs(state: ChainState | None, body: dict[str, Any]) -> None:
         body.setdefault("despatch_hash", advice[1])
 
 
+def _answered(state: ChainState | None, document: object) -> DespatchAdvice | None:
+    """The despatch advice a goods receipt answers (None for other documents)."""
+    if state is None or not isinstance(document, GoodsReceipt):
+        return None
+    entry = state.despatches.get(document.despatch_number)
+    return None if entry is None else entry[0]
+
+
 class DocumentService:
     """Documents of one node (engine, keys and ledger supplied by the caller)."""
 
@@ -117,8 +139,11 @@ class DocumentService:
         signer: Callable[[], NoteSigner],
         store: Callable[[], LedgerStore],
         rules: RuleSet,
+        *,
+        on_receipt: ReceiptHook | None = None,
     ) -> None:
         self.engine = engine
+        self.on_receipt = on_receipt
         self.signer = signer
         self.store = store
         self.rules = rules
@@ -128,6 +153,17 @@ class DocumentService:
         # record_missing must leave them to that request (else two entries).
         self._inflight: set[str] = set()
         self._inflight_lock = threading.Lock()
+
+    def _received_goods(self, advice: DespatchAdvice | None, signed: SignedDocument) -> None:
+        """Hand a stored receipt and its despatch to the hook; a failure there is
+        logged, never undoes the stored, recorded and delivered document."""
+        receipt = signed.document
+        if self.on_receipt is None or advice is None or not isinstance(receipt, GoodsReceipt):
+            return
+        try:
+            self.on_receipt(advice, receipt)
+        except Exception:  # noqa: BLE001  the document stands; the failure is logged
+            _log.exception("governance could not compare receipt %s", receipt.receipt_number)
 
     def _notify(self) -> None:
         with self.changed:
@@ -225,6 +261,7 @@ class DocumentService:
             _fill_refs(state, body)
             document = parse_document(body)
             _, findings = apply(state, document, "0" * 64, rules=self.rules)
+            advice = _answered(state, document)
             signed = sign_document(document, signer)
             row_id = insert_document(
                 conn,
@@ -238,6 +275,7 @@ class DocumentService:
         self._claim(signed.hash)
         self._record_row(row_id, DOCUMENT_SENT, signed, peer.key.name, now_ms)
         self._notify()
+        self._received_goods(advice, signed)
         return self.get(signed.hash)
 
     def receive(self, peer: Peer, data: object, now_ms: int) -> tuple[StoredDocument, bool]:
@@ -250,16 +288,21 @@ class DocumentService:
         if me not in (document.buyer, document.supplier) or me == document.author:
             raise DocumentFormatError("this node is not the document's counterparty")
         signed.verify([peer.vkey])
-        row_id = self._accept(signed, peer, now_ms)
-        if row_id is None:
+        accepted = self._accept(signed, peer, now_ms)
+        if accepted is None:
             return self.get(signed.hash), True
+        row_id, advice = accepted
         self._claim(signed.hash)
         self._record_row(row_id, DOCUMENT_RECEIVED, signed, peer.key.name, now_ms)
         self._notify()
+        self._received_goods(advice, signed)
         return self.get(signed.hash), False
 
-    def _accept(self, signed: SignedDocument, peer: Peer, now_ms: int) -> int | None:
-        """Check and store a received document; its row id, or None if already held."""
+    def _accept(
+        self, signed: SignedDocument, peer: Peer, now_ms: int
+    ) -> tuple[int, DespatchAdvice | None] | None:
+        """Check and store a received document: its row id and, for a receipt, the
+        despatch it answers; None if the document is held already."""
         document = signed.document
         with self._lock, write_transaction(self.engine) as conn:
             _lock_chain(conn, document.chain_id)
@@ -285,7 +328,7 @@ class DocumentService:
                 now_ms=now_ms,
                 findings=findings,
             )
-            return row_id
+            return row_id, _answered(state, document)
 
     def get(self, key: str, *, party: str | None = None) -> StoredDocument:
         """A document by hash or document id; ``party`` limits it to one counterparty."""

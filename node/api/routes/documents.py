@@ -34,6 +34,7 @@ from node.documents import (
     DocumentNotFoundError,
     DocumentService,
     document_events,
+    receipt_cases,
 )
 from node.documents._tables import documents
 from node.documents.schemas import (
@@ -43,6 +44,7 @@ from node.documents.schemas import (
     DocumentsPage,
     InboxAck,
 )
+from node.governance import governance_service
 from node.peers.registry import PeerRegistry
 
 __all__ = ["document_service", "reader_party", "router"]
@@ -67,6 +69,7 @@ def document_service(app: FastAPI) -> DocumentService:
             lambda: node_log.keys().active,
             node_log.store,
             default_rule_set(),
+            on_receipt=receipt_cases(lambda: governance_service(app)),
         )
         app.state.documents = service
     return service
