@@ -171,6 +171,7 @@ def pledge_group() -> None:
 @click.option("--bank-vkey", required=True, help="The bank's vkey (text or file).")
 @click.option("--sku", required=True)
 @click.option("--site", required=True)
+@click.option("--lot", default=None, help="Pledge one lot of (SKU, site) only.")
 @click.option("--quantity", type=click.IntRange(min=1), required=True)
 @click.option("--period", required=True, help="YYYY-MM or YYYY-MM-DD..YYYY-MM-DD (UTC).")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Request file.")
@@ -183,6 +184,7 @@ def request_cmd(
     bank_vkey: str,
     sku: str,
     site: str,
+    lot: str | None,
     quantity: int,
     period: str,
     out: Path,
@@ -199,6 +201,7 @@ def request_cmd(
             bank_vkey=vkey,
             sku=sku,
             site=site,
+            lot=lot,
             quantity=quantity,
             from_ms=start,
             to_ms=end,
@@ -260,10 +263,21 @@ def complete_cmd(cli: CliContext, pledge_id: str, signature: str) -> None:
 @pass_cli
 @_clean
 def cover_cmd(cli: CliContext) -> None:
-    """Prove coverage for every snapshot whose latest proof is out of date."""
+    """Prove coverage for every snapshot whose latest proof is out of date (a catch-up:
+    a served node does this by itself for each new snapshot). Exit 1 when a snapshot's
+    stock cannot cover its pledges."""
+    from node.finance._report import when
+
     with _finance(cli.home) as (fin, _):
-        done = fin.cover_all()
-    click.echo(f"{len(done)} coverage proof(s) logged")
+        done = fin.catch_up()
+    click.echo(f"{len(done.logged)} coverage proof(s) logged")
+    for s in done.shortfalls:
+        click.echo(
+            f"FAIL snapshot {s.snapshot} (entry {s.seq}, {when(s.as_of_ms)}) cannot cover "
+            f"its {s.pledges} pledge(s): no coverage proof"
+        )
+    if done.shortfalls:
+        raise click.exceptions.Exit(1)
 
 
 @finance_group.command("export")
@@ -276,8 +290,11 @@ def export_cmd(cli: CliContext, bank: str, period: str, out: Path) -> None:
     """Write a financing evidence bundle (scnode-evidence/v1 + financing) for a bank."""
     start, end = parse_period(period)
     with _finance(cli.home) as (fin, vkeys):
+        short = fin.catch_up().shortfalls  # coverage the worker has not logged yet
         data = fin.export(bank=bank, from_ms=start, to_ms=end, vkeys=vkeys)
     _write(out, data)
+    if short:
+        click.echo(f"warning: {len(short)} snapshot(s) under pledge cannot be covered", err=True)
     click.echo(f"financing bundle for {bank} written to {out} ({len(data)} bytes)")
 
 

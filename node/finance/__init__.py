@@ -12,7 +12,9 @@
   :class:`FinancingReport` (:func:`render_report`).
 * :func:`build_forwarded` / :func:`verify_forwarded`: a supplier's facts forwarded
   unchanged across tiers.
-* :class:`Finance`: the borrower node's service (database and ledger edge).
+* :class:`Finance`: the borrower node's service (database and ledger edge);
+  :class:`CoverageWorker` / :func:`start_finance`: coverage proven for every new
+  snapshot under pledge without a manual step.
 
 See docs/financing.md and docs/threat-model-financing.md.
 """
@@ -71,14 +73,17 @@ from node.finance._report import (
     SnapshotLine,
     render_report,
 )
-from node.finance._service import Finance, SnapshotOpening
+from node.finance._service import CoverResult, Finance, Shortfall, SnapshotOpening
+from node.finance._start import AppCoverage, start_finance
 from node.finance._tables import finance_grants, finance_pledges
 from node.finance._verify import DEFAULT_MAX_GAP_MS, verify_financing
+from node.finance._worker import COVER_INTERVAL_S, CoverageWorker, start_coverage_loop
 
 __all__ = [
     "BASIS",
     "COVERAGE_FORMAT",
     "COVERAGE_KIND",
+    "COVER_INTERVAL_S",
     "DEFAULT_MAX_GAP_MS",
     "FINANCING_FORMAT",
     "FINANCING_MEMBER",
@@ -90,7 +95,10 @@ __all__ = [
     "PLEDGE_KIND",
     "RATIO_LADDER",
     "REGISTRY_TAG",
+    "AppCoverage",
+    "CoverResult",
     "Coverage",
+    "CoverageWorker",
     "Finance",
     "FinanceError",
     "FinanceFormatError",
@@ -107,6 +115,7 @@ __all__ = [
     "PledgeRef",
     "PledgeRefusedError",
     "RegistryHit",
+    "Shortfall",
     "SignedPledge",
     "SnapshotLine",
     "SnapshotOpening",
@@ -127,6 +136,8 @@ __all__ = [
     "render_report",
     "scale_commitment",
     "scale_opening",
+    "start_coverage_loop",
+    "start_finance",
     "verify_financing",
     "verify_forwarded",
 ]

@@ -93,11 +93,11 @@ def month_buckets(from_ms: int, to_ms: int) -> tuple[str, ...]:
     return tuple(out)
 
 
-def registry_key(borrower: str, sku: str, site: str, bucket: str) -> str:
-    """H(tag || RFC 8785 {borrower, sku, site, bucket}), hex: the pledge registry key.
+def registry_key(borrower: str, sku: str, site: str, bucket: str, lot: str | None = None) -> str:
+    """H(tag || RFC 8785 {borrower, sku, site, bucket[, lot]}), hex: the pledge registry key.
 
-    Anyone who knows the borrower's log, the SKU and the site computes it; it
-    names no bank and no quantity.
+    Anyone who knows the borrower's log, the SKU, the site (and the lot, for a
+    pledge of one lot) computes it; it names no bank and no quantity.
     """
     fields: dict[str, JSONValue] = {
         "borrower": borrower,
@@ -105,6 +105,8 @@ def registry_key(borrower: str, sku: str, site: str, bucket: str) -> str:
         "site": site,
         "sku": sku,
     }
+    if lot:
+        fields["lot"] = lot
     return hashlib.sha256(REGISTRY_TAG + canonical_json(fields)).hexdigest()
 
 

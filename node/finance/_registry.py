@@ -43,9 +43,11 @@ class RegistryHit:
         }
 
 
-def period_keys(borrower: str, sku: str, site: str, from_ms: int, to_ms: int) -> tuple[str, ...]:
-    """The registry keys of (borrower, sku, site) for every month of a period."""
-    return tuple(registry_key(borrower, sku, site, b) for b in month_buckets(from_ms, to_ms))
+def period_keys(
+    borrower: str, sku: str, site: str, from_ms: int, to_ms: int, *, lot: str | None = None
+) -> tuple[str, ...]:
+    """The registry keys of (borrower, sku, site[, lot]) for every month of a period."""
+    return tuple(registry_key(borrower, sku, site, b, lot) for b in month_buckets(from_ms, to_ms))
 
 
 def registry_lookup(

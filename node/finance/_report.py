@@ -61,6 +61,11 @@ class FinancingReport:
         return min(ratios) if ratios else None
 
     @property
+    def uncovered(self) -> tuple[SnapshotLine, ...]:
+        """Snapshots under pledge without verified coverage: gaps in the evidence."""
+        return tuple(s for s in self.snapshots if s.pledges and (s.ratio_bp is None or s.problems))
+
+    @property
     def ok(self) -> bool:
         return (
             not self.problems
@@ -83,6 +88,15 @@ class FinancingReport:
             "pledges": [p.__dict__ for p in self.pledges],
             "snapshots": [{**s.__dict__, "problems": list(s.problems)} for s in self.snapshots],
             "gaps": [{"from_ms": a, "to_ms": b} for a, b in self.gaps],
+            "uncovered": [
+                {
+                    "seq": s.seq,
+                    "snapshot": s.snapshot,
+                    "as_of_ms": s.as_of_ms,
+                    "problems": list(s.problems),
+                }
+                for s in self.uncovered
+            ],
             "max_gap_ms": self.max_gap_ms,
             "evidence_ms": self.evidence_ms,
             "witnesses": list(self.witnesses),
@@ -153,9 +167,15 @@ def render_report(report: FinancingReport) -> str:
     if report.gaps:
         hours = report.max_gap_ms / 3_600_000
         out.append(f"Gaps (no proven coverage for more than {hours:g} h):")
-        out.extend(f"  {when(a)} to {when(b)}" for a, b in report.gaps)
+        out.extend(f"  FAIL {when(a)} to {when(b)}" for a, b in report.gaps)
     else:
         out.append("Gaps: none")
+    if report.uncovered:
+        out.append(f"Snapshots without proven coverage: {len(report.uncovered)}")
+        out.extend(
+            f"  FAIL {when(s.as_of_ms)}  entry {s.seq}  snapshot {s.snapshot}"
+            for s in report.uncovered
+        )
     out.extend(f"Note: {n}" for n in report.notes)
     out.extend(f"FAIL {p}" for p in report.problems)
     out.append("OK: the financing evidence verifies" if report.ok else "FAILED: see above")

@@ -52,7 +52,7 @@ from node.finance._registry import RegistryHit, period_keys, registry_lookup
 from node.finance._tables import finance_grants, finance_pledges
 from node.inventory import inventory_items, inventory_positions, inventory_snapshots
 
-__all__ = ["Finance", "SnapshotOpening"]
+__all__ = ["CoverResult", "Finance", "Shortfall", "SnapshotOpening"]
 
 #: Serialises pledge completion and coverage proving within one node process.
 _PLEDGE_LOCK = threading.RLock()
@@ -67,6 +67,25 @@ class SnapshotOpening:
     subject: str
     as_of_ms: int
     available: zk.Opening
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """A snapshot under pledge whose committed available stock cannot cover its pledges."""
+
+    seq: int
+    snapshot: str
+    subject: str
+    as_of_ms: int
+    pledges: int
+
+
+@dataclass(frozen=True)
+class CoverResult:
+    """What a coverage round did: the entries it logged, the snapshots it could not prove."""
+
+    logged: tuple[int, ...]
+    shortfalls: tuple[Shortfall, ...]
 
 
 @dataclass
@@ -92,16 +111,35 @@ class Finance:
 
     # -- grants --------------------------------------------------------------------
 
-    def subject_of(self, sku: str, site: str) -> str:
-        """The inventory subject of (sku, site) without a lot; FinanceError if unknown."""
+    def subject_of(self, sku: str, site: str, lot: str | None = None) -> str:
+        """The inventory subject of (sku, site) or of one lot of it; FinanceFormatError if the
+        borrower never published that item (a lot its snapshots do not carry)."""
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(inventory_items.c.subject).where(
                     inventory_items.c.sku == sku,
                     inventory_items.c.location == site,
-                    inventory_items.c.lot == "",
+                    inventory_items.c.lot == (lot or ""),
                 )
             ).first()
+            lots = []
+            if row is None and lot:
+                lots = sorted(
+                    str(x)
+                    for x in conn.execute(
+                        select(inventory_items.c.lot).where(
+                            inventory_items.c.sku == sku,
+                            inventory_items.c.location == site,
+                            inventory_items.c.lot != "",
+                        )
+                    ).scalars()
+                )
+        if row is None and lot:
+            carried = ", ".join(repr(x) for x in lots[:10]) if lots else "no lots"
+            raise FinanceFormatError(
+                f"no published stock of lot {lot!r} of SKU {sku!r} at site {site!r}: "
+                f"the borrower's snapshots carry {carried} there"
+            )
         if row is None:
             raise FinanceFormatError(f"no published stock of SKU {sku!r} at site {site!r}")
         return str(row[0])
@@ -168,12 +206,15 @@ class Finance:
         quantity: int,
         from_ms: int,
         to_ms: int,
+        lot: str | None = None,
     ) -> SignedPledge:
-        """A pledge signed by the borrower, for the bank to countersign."""
+        """A pledge signed by the borrower, for the bank to countersign; ``lot`` pledges
+        one lot of (sku, site), covered by that lot's positions only."""
         grant = self._grant_row(grant_id)
-        subject = self.subject_of(sku, site)
+        subject = self.subject_of(sku, site, lot)
         if subject not in json.loads(grant.subjects):
-            raise FinanceFormatError(f"grant {grant_id} does not cover {sku!r} at {site!r}")
+            what = f"lot {lot!r} of {sku!r}" if lot else repr(sku)
+            raise FinanceFormatError(f"grant {grant_id} does not cover {what} at {site!r}")
         if not grant.from_ms <= from_ms <= to_ms <= grant.to_ms:
             raise FinanceFormatError("the pledge period must lie inside the grant period")
         if isinstance(quantity, bool) or not 0 < quantity < 2**PLEDGE_BITS:
@@ -195,7 +236,7 @@ class Finance:
             bank=str(grant.bank),
             bank_vkey=bank_vkey,
             subject=subject,
-            registry=period_keys(self.origin, sku, site, from_ms, to_ms),
+            registry=period_keys(self.origin, sku, site, from_ms, to_ms, lot=lot),
             commitment=commitment.to_bytes(),
             range_proof=proof.to_bytes(),
             from_ms=from_ms,
@@ -367,17 +408,18 @@ class Finance:
             )
         return out
 
-    def _prove_all(self, subject: str) -> list[Coverage]:
-        """Coverage proofs of the snapshots of ``subject`` whose latest proof is out of date.
-
-        Raises PledgeRefusedError when a snapshot cannot cover its pledges."""
+    def _prove_all(
+        self, subject: str, current: dict[tuple[int, str], tuple[PledgeRef, ...]]
+    ) -> tuple[list[Coverage], list[Shortfall]]:
+        """Coverage proofs of the snapshots of ``subject`` whose latest proof is out of date,
+        and the snapshots whose stock cannot cover their pledges (no proof exists)."""
         active = self._active(subject)
         if not active:
-            return []
+            return [], []
         start = min(a[2] for a in active)
         end = max(a[3] for a in active)
-        current = self._latest_coverage()
-        out = []
+        out: list[Coverage] = []
+        short: list[Shortfall] = []
         for snap in self.snapshots(subject, start, end):
             on = [(ref, o) for ref, o, f, t in active if f <= snap.as_of_ms <= t]
             if not on:
@@ -396,12 +438,10 @@ class Finance:
                 rng=self.rng,
             )
             if cov is None:
-                raise PledgeRefusedError(
-                    f"the stock of snapshot {snap.snapshot} (entry {snap.seq}) cannot cover "
-                    f"all {len(on)} active pledge(s) on it"
-                )
-            out.append(cov)
-        return out
+                short.append(Shortfall(snap.seq, snap.snapshot, subject, snap.as_of_ms, len(on)))
+            else:
+                out.append(cov)
+        return out, short
 
     def _latest_coverage(self) -> dict[tuple[int, str], tuple[PledgeRef, ...]]:
         found: dict[tuple[int, str], tuple[PledgeRef, ...]] = {}
@@ -413,17 +453,35 @@ class Finance:
         return found
 
     def cover(self, subject: str) -> list[int]:
-        """Prove coverage for every snapshot whose latest coverage entry is out of date."""
+        """Prove coverage for every snapshot whose latest coverage entry is out of date.
+
+        Raises PledgeRefusedError (after logging the proofs that do exist) when a
+        snapshot's stock cannot cover its pledges."""
+        result = self.cover_subjects([subject])
+        if result.shortfalls:
+            s = result.shortfalls[0]
+            raise PledgeRefusedError(
+                f"the stock of snapshot {s.snapshot} (entry {s.seq}) cannot cover "
+                f"all {s.pledges} active pledge(s) on it"
+            )
+        return list(result.logged)
+
+    def cover_subjects(self, subjects: Sequence[str]) -> CoverResult:
+        """Prove every out-of-date snapshot of ``subjects``; idempotent (a snapshot whose
+        latest coverage entry lists exactly its active pledges is not proven again)."""
         with _PLEDGE_LOCK:
-            return self._cover(subject)
+            current = self._latest_coverage()
+            proofs: list[Coverage] = []
+            short: list[Shortfall] = []
+            for subject in sorted(set(subjects)):
+                got, missing = self._prove_all(subject, current)
+                proofs.extend(got)
+                short.extend(missing)
+            logged = self._append([(COVERAGE_KIND, c.to_body()) for c in proofs]) if proofs else []
+        return CoverResult(tuple(logged), tuple(short))
 
-    def _cover(self, subject: str) -> list[int]:
-        proofs = self._prove_all(subject)
-        if not proofs:
-            return []
-        return self._append([(COVERAGE_KIND, c.to_body()) for c in proofs])
-
-    def cover_all(self) -> list[int]:
+    def pledged_subjects(self) -> list[str]:
+        """Subjects with at least one active pledge."""
         with self.engine.connect() as conn:
             subjects = (
                 conn.execute(
@@ -434,10 +492,14 @@ class Finance:
                 .scalars()
                 .all()
             )
-        done: list[int] = []
-        for subject in sorted(subjects):
-            done.extend(self.cover(str(subject)))
-        return done
+        return sorted(str(s) for s in subjects)
+
+    def catch_up(self) -> CoverResult:
+        """Coverage for every snapshot under an active pledge that lacks an up-to-date proof."""
+        return self.cover_subjects(self.pledged_subjects())
+
+    def cover_all(self) -> list[int]:
+        return list(self.catch_up().logged)
 
     # -- registry ------------------------------------------------------------------
 

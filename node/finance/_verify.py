@@ -265,6 +265,27 @@ def _gaps(
     return sorted(set(gaps))
 
 
+def _uncarried(own: Sequence[_Pledged], parsed: _Parsed, header: FinancingHeader) -> list[str]:
+    """The bank's pledges whose collateral (item, or lot) no snapshot of the bundle carries
+    while the pledge runs: nothing covers them at all."""
+    problems = []
+    for p in own:
+        pledge = p.signed.pledge
+        start = max(pledge.from_ms, header.from_ms)
+        end = min(pledge.to_ms, header.to_ms)
+        if start > end:
+            continue
+        if not any(
+            pos.subject == pledge.subject and start <= pos.as_of_ms <= end
+            for _, pos in parsed.positions
+        ):
+            problems.append(
+                f"pledge {pledge.id}: no snapshot in the bundle carries its collateral "
+                f"(item or lot {pledge.subject[:16]}…) while it runs; nothing covers it"
+            )
+    return problems
+
+
 def _parse_entries(
     entries: Sequence[tuple[int, Entry]],
     header: FinancingHeader,
@@ -356,6 +377,7 @@ def verify_financing(
     own = [p for p in pledges if p.signed.pledge.bank == header.bank]
     if not own:
         problems.append(f"the bundle holds no pledge to {header.bank}")
+    problems.extend(_uncarried(own, parsed, header))
     if not bank_keys:
         notes.append(
             "no bank key pinned: the bank signature was checked against the key in the pledge"

@@ -66,6 +66,7 @@ class PledgeCreate(BaseModel):
     bank_vkey: str = Field(min_length=1, max_length=400)
     sku: str = Field(min_length=1, max_length=200)
     site: str = Field(min_length=1, max_length=200)
+    lot: str | None = Field(default=None, min_length=1, max_length=200)
     quantity: int = Field(gt=0, lt=2**32)
     from_ms: int = _MS
     to_ms: int = _MS
@@ -150,6 +151,7 @@ def create_pledge(
             bank_vkey=body.bank_vkey,
             sku=body.sku,
             site=body.site,
+            lot=body.lot,
             quantity=body.quantity,
             from_ms=body.from_ms,
             to_ms=body.to_ms,
