@@ -46,7 +46,7 @@ from node.epcis import (
 )
 from node.peers.registry import PeerNotFoundError, PeerRegistry
 
-__all__ = ["doc", "epcis", "po"]
+__all__ = ["doc", "document_service", "epcis", "po"]
 
 
 def _now_ms() -> int:
@@ -54,7 +54,8 @@ def _now_ms() -> int:
 
 
 @contextmanager
-def _service(cli: CliContext) -> Iterator[DocumentService]:
+def document_service(cli: CliContext) -> Iterator[DocumentService]:
+    """The home's documents service (governance compares receipts, as in a server)."""
     from node.api.node_log import NodeLog
     from node.api.problems import ProblemError
 
@@ -117,7 +118,7 @@ def _line(doc: StoredDocument) -> str:
 
 
 def _send(cli: CliContext, to: str, body: dict[str, Any], as_json: bool) -> None:
-    with _service(cli) as service:
+    with document_service(cli) as service:
         with service.engine.connect() as conn:
             try:
                 peer = PeerRegistry(conn).get(to)
@@ -182,7 +183,7 @@ def doc_send(cli: CliContext, to: str, path: Path, as_json: bool) -> None:
 @pass_cli
 def doc_list(cli: CliContext, chain_id: str | None, as_json: bool) -> None:
     """Documents this node sent and received."""
-    with _service(cli) as service:
+    with document_service(cli) as service:
         found = service.list(chain_id=chain_id)
     if as_json:
         click.echo(json.dumps([_summary(d) for d in found]))
@@ -196,7 +197,7 @@ def doc_list(cli: CliContext, chain_id: str | None, as_json: bool) -> None:
 @pass_cli
 def doc_show(cli: CliContext, key: str) -> None:
     """One document (by hash or id) as JSON, with its signature and findings."""
-    with _service(cli) as service:
+    with document_service(cli) as service:
         try:
             found = service.get(key)
         except DocumentError as exc:
@@ -211,7 +212,7 @@ def doc_show(cli: CliContext, key: str) -> None:
 @pass_cli
 def doc_prove(cli: CliContext, key: str, out: Path | None) -> None:
     """Evidence for KEY: the signed document, its ledger entry, inclusion proof, checkpoint."""
-    with _service(cli) as service:
+    with document_service(cli) as service:
         try:
             evidence = build_evidence(service.get(key), service.store())
         except DocumentError as exc:
@@ -250,7 +251,7 @@ def doc_check(path: Path, author: tuple[str, ...], log: tuple[str, ...], as_json
 @pass_cli
 def doc_deliver(cli: CliContext, as_json: bool) -> None:
     """Deliver queued documents now (ignoring backoff)."""
-    with _service(cli) as service:
+    with document_service(cli) as service:
         recorded = service.record_missing(_now_ms())
         far = _now_ms() + 10 * 365 * 86_400_000
         result = deliver_pending(service.engine, service.signer(), far, rng=random.SystemRandom())
@@ -291,7 +292,7 @@ _SCHEMA = click.option(
 @pass_cli
 def epcis_export(cli: CliContext, chain_id: str, schema: Path | None, out: Path | None) -> None:
     """Shipping and receiving events of a chain as an EPCIS 2.0 document."""
-    with _service(cli) as service:
+    with document_service(cli) as service:
         docs = service.list(chain_id=chain_id, limit=10_000)
     if not docs:
         raise CliError(f"no documents in chain {chain_id!r}")

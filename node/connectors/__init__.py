@@ -3,7 +3,9 @@
 Each connector reads the ERP's own records, maps them through approved
 :mod:`semantic_mapping` profiles into canonical inventory records (published
 through :mod:`node.inventory`) and governance-shaped documents (purchase orders,
-goods receipts). Frappe webhooks are accepted only with a valid
+goods receipts); an ERP's goods receipt for an order this node issued over the
+network becomes a signed goods-receipt document for the supplier's node
+(:func:`send_receipt`). Frappe webhooks are accepted only with a valid
 ``X-Frappe-Webhook-Signature`` (HMAC-SHA256, constant-time comparison) and never
 twice. See docs/connectors.md.
 """
@@ -17,6 +19,7 @@ from node.connectors._errors import (
     WebhookSignatureError,
 )
 from node.connectors._mapping import ImportedDocument, positions_body
+from node.connectors._receipts import SentReceipt, receipt_body, send_receipt
 from node.connectors._tables import (
     connector_deliveries,
     connector_documents,
@@ -38,6 +41,7 @@ __all__ = [
     "ImportedDocument",
     "PayloadError",
     "ReplayGuard",
+    "SentReceipt",
     "UpstreamError",
     "Verdict",
     "WebhookSignatureError",
@@ -50,6 +54,8 @@ __all__ = [
     "metadata",
     "odoo",
     "positions_body",
+    "receipt_body",
+    "send_receipt",
     "sign_frappe",
     "verify_frappe_signature",
 ]

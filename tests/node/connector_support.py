@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 import httpx
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+
+from tests.node.helpers import free_port
 
 DATA = Path(__file__).parent / "data" / "connectors"
 ODOO_KEY = "6578616d706c65206a736f6e20617069206b6579"
@@ -60,3 +68,39 @@ class FakeErpNext:
         if not file.exists():
             return httpx.Response(404, json={"exc_type": "DoesNotExistError"})
         return httpx.Response(200, content=file.read_bytes())
+
+
+def _fake_odoo_app() -> FastAPI:
+    app = FastAPI()
+
+    @app.post("/json/2/{model}/{method}")
+    async def call(model: str, method: str, request: Request) -> Response:
+        if request.headers.get("authorization") != f"bearer {ODOO_KEY}":
+            return Response(recorded("odoo", "error-invalid-apikey.json"), status_code=401)
+        await request.json()
+        path = DATA / "odoo" / f"{model}.{method}.json"
+        if not path.exists():
+            return Response(b'{"message": "no such method"}', status_code=404)
+        return Response(path.read_bytes(), media_type="application/json")
+
+    return app
+
+
+def serve_fake_odoo() -> Iterator[str]:
+    """A fake Odoo on loopback (a real uvicorn server) serving the recordings; its URL."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(_fake_odoo_app(), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise AssertionError("fake Odoo did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI, Request
-from fastapi.responses import Response
 
 from node.connectors import (
     FRAPPE_SIGNATURE_HEADER,
@@ -22,8 +17,7 @@ from node.connectors import (
     positions_body,
     sign_frappe,
 )
-from tests.node.connector_support import DATA, ODOO_KEY, WEBHOOK_SECRET, recorded
-from tests.node.helpers import free_port
+from tests.node.connector_support import ODOO_KEY, WEBHOOK_SECRET, recorded, serve_fake_odoo
 from tests.node.test_witness_helpers import Node, network
 
 SOURCE = "erpnext-fab"
@@ -103,6 +97,9 @@ def test_webhook_purchase_receipt_becomes_a_document(node: Node) -> None:
     assert document["type"] == "goods_receipt"
     assert document["receipt_number"] == "MAT-PRE-2026-00007"
     assert document["received_at"] == "2026-11-20T11:20:05+08:00"
+    # this node issued no such order over the network: stored, not sent, and said so
+    assert r.json()["goods_receipt"] is None
+    assert "PUR-ORD-2026-00012" in r.json()["goods_receipt_error"]
     junk = b'{"doctype": "User", "name": "x", "modified": "2026-11-20 10:00:00"}'
     _problem(_deliver(node, junk, sign_frappe(junk, WEBHOOK_SECRET)), 400, "connector-payload")
 
@@ -114,38 +111,9 @@ def test_configuring_needs_admin(node: Node) -> None:
     assert short.status_code == 422
 
 
-def _fake_odoo_app() -> FastAPI:
-    app = FastAPI()
-
-    @app.post("/json/2/{model}/{method}")
-    async def call(model: str, method: str, request: Request) -> Response:
-        if request.headers.get("authorization") != f"bearer {ODOO_KEY}":
-            return Response(recorded("odoo", "error-invalid-apikey.json"), status_code=401)
-        await request.json()
-        path = DATA / "odoo" / f"{model}.{method}.json"
-        if not path.exists():
-            return Response(b'{"message": "no such method"}', status_code=404)
-        return Response(path.read_bytes(), media_type="application/json")
-
-    return app
-
-
 @pytest.fixture
 def fake_odoo() -> Iterator[str]:
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(_fake_odoo_app(), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise AssertionError("fake Odoo did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    yield from serve_fake_odoo()
 
 
 def test_odoo_over_loopback_published_on_a_node(fake_odoo: str, node: Node) -> None:

@@ -8,6 +8,10 @@
   document, is a 409 ``webhook-replay`` problem. A ``Bin`` is published as an
   inventory snapshot through the publishing pipeline; a ``Purchase Order`` or
   ``Purchase Receipt`` is mapped into the governance document shape and stored.
+  A ``Purchase Receipt`` for an order this node issued over the network also
+  becomes a signed goods-receipt document, sent to the supplier's node at once
+  (``goods_receipt`` in the answer); one that matches no such order is stored
+  only, and ``goods_receipt_error`` says why.
 
 Odoo is pulled rather than pushed: see ``scnode connector odoo`` (docs/connectors.md).
 """
@@ -33,6 +37,7 @@ from node.connectors import (
     ConnectorError,
     ImportedDocument,
     PayloadError,
+    SentReceipt,
     WebhookSignatureError,
     body_digest,
     connector_deliveries,
@@ -40,8 +45,10 @@ from node.connectors import (
     connector_webhooks,
     erpnext,
     positions_body,
+    send_receipt,
     verify_frappe_signature,
 )
+from node.documents import DeliveryWorker, DocumentError
 from node.inventory import InventoryError, open_publisher
 
 __all__ = ["router"]
@@ -67,6 +74,8 @@ class WebhookAccepted(BaseModel):
     status: str
     snapshot: str | None = None
     document: dict[str, Any] | None = None
+    goods_receipt: dict[str, Any] | None = None
+    goods_receipt_error: str | None = None
 
 
 @router.put("/erpnext/{source}/webhook", status_code=204, responses=problem_responses(401, 403))
@@ -194,6 +203,8 @@ async def erpnext_webhook(
             doc = erpnext.receipt_document(delivery.doc, timezone=timezone)
         _store_document(services.engine, source, doc, now)
         accepted.document = {"type": doc.document_type, **dict(doc.body)}
+        if doc.document_type == "goods_receipt":
+            _goods_receipt(request, doc, accepted)
 
     try:  # claim the delivery first: of two identical concurrent ones, one is ingested
         with services.engine.begin() as conn:
@@ -224,6 +235,30 @@ async def erpnext_webhook(
             .values(outcome=accepted.status)
         )
     return accepted
+
+
+def _goods_receipt(request: Request, doc: ImportedDocument, accepted: WebhookAccepted) -> None:
+    """Turn the ERP receipt into a signed goods receipt and send it at once."""
+    from node.api.routes.documents import document_service
+
+    service = document_service(request.app)
+    try:
+        sent: SentReceipt = send_receipt(service, doc, _now_ms())
+    except (ConnectorError, DocumentError) as exc:
+        accepted.goods_receipt_error = str(exc)
+        return
+    retrier: DeliveryWorker | None = getattr(request.app.state, "documents_retrier", None)
+    if sent.created and retrier is not None:
+        retrier.deliver()
+    stored = service.get(sent.stored.hash)
+    accepted.goods_receipt = {
+        "hash": stored.hash,
+        "doc_id": stored.signed.document.doc_id,
+        "counterparty": stored.counterparty,
+        "created": sent.created,
+        "delivered_ms": stored.delivered_ms,
+        "findings": list(stored.findings),
+    }
 
 
 def _unusable(status: int, exc: Exception) -> ProblemError:
