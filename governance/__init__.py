@@ -35,7 +35,12 @@ from governance._errors import (
 )
 from governance._facts import PeerFacts
 from governance._findings import Finding, RuleId
-from governance._health import NetworkMetrics, PartnerHealth, partner_health
+from governance._health import (
+    NetworkMetrics,
+    PartnerHealth,
+    partner_health,
+    partner_health_dict,
+)
 from governance._ingest import ingest_record, record_as_of
 from governance._labels import COLUMNS, LABELS
 from governance._lineage import Lineage
@@ -161,6 +166,7 @@ __all__ = [
     "open_case",
     "parse_timestamp",
     "partner_health",
+    "partner_health_dict",
     "plan_openings",
     "record_as_of",
     "record_subject",

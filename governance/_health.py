@@ -14,7 +14,13 @@ from governance._ruleset import RuleSet
 from governance._window_stats import WindowStats
 from governance._windows import WINDOWS
 
-__all__ = ["NETWORK_METRICS_FORMAT", "NetworkMetrics", "PartnerHealth", "partner_health"]
+__all__ = [
+    "NETWORK_METRICS_FORMAT",
+    "NetworkMetrics",
+    "PartnerHealth",
+    "partner_health",
+    "partner_health_dict",
+]
 
 NETWORK_METRICS_FORMAT: Final = "scnode-governance-network-metrics/v1"
 _R = Reader(MetricsStateError)
@@ -70,6 +76,36 @@ def partner_health(metrics: PartnerMetrics, *, now: int, rules: RuleSet) -> Part
     )
 
 
+def partner_health_dict(
+    metrics: PartnerMetrics,
+    *,
+    now: int,
+    rules: RuleSet,
+    windows: Iterable[str] = WINDOWS,
+) -> dict[str, Any]:
+    """``partner_health(metrics, now=now, rules=rules).to_dict()`` limited to
+    ``windows``, built from the windows' cached JSON forms (the health API's path)."""
+    figures = {name: metrics.window_dict(name, now=now) for name in windows}
+    now = max(now, metrics.watermark)
+    max_age = rules.freshness.max_age_for(metrics.partner)
+    as_of, checkpoint = metrics.last_as_of, metrics.last_checkpoint_at
+    age = None if as_of is None else max(0, now - as_of)
+    return {
+        "partner": metrics.partner,
+        "now": now,
+        "rule_set": rules.ref,
+        "last_as_of": as_of,
+        "last_received_at": metrics.last_received_at,
+        "feed_age_ms": age,
+        "freshness_max_age_ms": max_age,
+        "stale": age is None or age > max_age,
+        "last_checkpoint_at": checkpoint,
+        "checkpoint_age_ms": None if checkpoint is None else max(0, now - checkpoint),
+        "witnesses": metrics.witnesses,
+        "windows": figures,
+    }
+
+
 class NetworkMetrics:
     """The metrics of every partner a node watches, keyed by node id."""
 
@@ -99,6 +135,21 @@ class NetworkMetrics:
         """Health of the given partners (default: all), sorted by node id."""
         ids = self.partners() if partners is None else sorted(set(partners))
         return tuple(partner_health(self.partner(i), now=now, rules=rules) for i in ids)
+
+    def health_dicts(
+        self,
+        *,
+        now: int,
+        rules: RuleSet,
+        partners: Iterable[str] | None = None,
+        windows: Iterable[str] = WINDOWS,
+    ) -> list[dict[str, Any]]:
+        """:meth:`health` as JSON-ready dicts (see :func:`partner_health_dict`)."""
+        ids = self.partners() if partners is None else sorted(set(partners))
+        names = tuple(windows)
+        return [
+            partner_health_dict(self.partner(i), now=now, rules=rules, windows=names) for i in ids
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         return {

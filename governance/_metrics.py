@@ -18,7 +18,7 @@ from governance._findings import Finding, RuleId
 from governance._jsonread import Reader
 from governance._ruleset import RuleSet
 from governance._vocab import RECORD_TYPE_INVENTORY_POSITION, Severity
-from governance._window_stats import WindowStats, stats_of
+from governance._window_stats import WindowStats, figures_of, stats_of
 from governance._windows import LEVELS, Level, level_for
 
 __all__ = ["METRICS_FORMAT", "PartnerMetrics"]
@@ -30,7 +30,16 @@ _R = Reader(MetricsStateError)
 class _Tier:
     """The live buckets of one level and their running total."""
 
-    __slots__ = ("buckets", "cached", "cutoff", "extremes", "keys", "level", "total")
+    __slots__ = (
+        "buckets",
+        "cached",
+        "cached_dict",
+        "cutoff",
+        "extremes",
+        "keys",
+        "level",
+        "total",
+    )
 
     def __init__(self, level: Level) -> None:
         self.level = level
@@ -40,6 +49,7 @@ class _Tier:
         self.extremes = MetricBucket(start=0)  # folded on add, rebuilt on expiry
         self.cutoff = 0
         self.cached: WindowStats | None = None  # figures until the next change
+        self.cached_dict: dict[str, Any] | None = None  # their JSON form, idem
 
     def stats(self, partner: str, now: int) -> WindowStats:
         """The window's figures at ``now``, recomputed only after a change."""
@@ -58,12 +68,36 @@ class _Tier:
             return cached
         return replace(cached, end=now, lineage=replace(cached.lineage, end=now))
 
+    def figures(self, partner: str, now: int) -> dict[str, Any]:
+        """``stats(partner, now).to_dict()``, from a JSON form kept until the next
+        change: a query copies two small dicts instead of building the figures."""
+        template = self.cached_dict
+        if template is None:
+            template = self.cached_dict = figures_of(
+                partner,
+                self.level.window,
+                self.total,
+                start=self.cutoff,
+                end=now,
+                extremes=self.extremes,
+                keys=self.keys,
+            )
+        out = template.copy()
+        out["end"] = now
+        lineage = out["lineage"] = template["lineage"].copy()
+        lineage["end"] = now
+        return out
+
+    def changed(self) -> None:
+        self.cached = None
+        self.cached_dict = None
+
     def advance(self, now: int) -> None:
         cutoff = self.level.window_start(now)
         if cutoff <= self.cutoff:
             return
         self.cutoff = cutoff
-        self.cached = None
+        self.changed()
         expired = [s for s in self.buckets if s < cutoff]
         for start in expired:
             self.total.add_counts(self.buckets.pop(start), -1, keys=self.keys)
@@ -83,14 +117,14 @@ class _Tier:
         fold_extremes(bucket, delta)
         self.total.add_counts(delta, keys=self.keys)
         fold_extremes(self.extremes, delta)
-        self.cached = None
+        self.changed()
 
     def adopt(self, bucket: MetricBucket) -> None:
         """Take a stored bucket back (see :meth:`PartnerMetrics.from_dict`)."""
         self.buckets[bucket.start] = bucket
         self.total.add_counts(bucket, keys=self.keys)
         fold_extremes(self.extremes, bucket)
-        self.cached = None
+        self.changed()
 
 
 class PartnerMetrics:
@@ -195,6 +229,13 @@ class PartnerMetrics:
         level = level_for(name)
         now = self._advance(now)
         return self._tiers[LEVELS.index(level)].stats(self.partner, now)
+
+    def window_dict(self, name: str, *, now: int) -> dict[str, Any]:
+        """``window(name, now=now).to_dict()``, served from a cached JSON form (the
+        health API's path: a fresh dict per call, nested lists shared: read only)."""
+        level = level_for(name)
+        now = self._advance(now)
+        return self._tiers[LEVELS.index(level)].figures(self.partner, now)
 
     def series(self, bucket: str, *, now: int) -> tuple[WindowStats, ...]:
         """One :class:`WindowStats` per bucket of a level, oldest first, gaps included."""

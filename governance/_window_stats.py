@@ -11,7 +11,7 @@ from governance._bucket import MetricBucket
 from governance._histogram import quantiles
 from governance._lineage import Lineage
 
-__all__ = ["WindowStats", "stats_of"]
+__all__ = ["WindowStats", "figures_of", "stats_of"]
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -105,3 +105,65 @@ def stats_of(
             fields=tuple(sorted(b.missing)),
         ),
     )
+
+
+def figures_of(
+    partner: str,
+    window: str,
+    b: MetricBucket,
+    *,
+    start: int,
+    end: int,
+    extremes: MetricBucket | None = None,
+    keys: Sequence[int] | None = None,
+) -> dict[str, Any]:
+    """``stats_of(...).to_dict()`` built directly (no intermediate objects): the
+    health API's path, where every partner's changed windows are rebuilt."""
+    x = b if extremes is None else extremes
+    n = b.latency_count
+    records = b.records
+    p50, p95 = quantiles(
+        b.latency_bins,
+        n,
+        ((50, 100), (95, 100)),
+        low=x.latency_min or 0,
+        high=x.latency_max or 0,
+        keys=keys,
+    )
+    missing = b.missing
+    first = x.first_ledger_index
+    return {
+        "partner": partner,
+        "window": window,
+        "start": start,
+        "end": end,
+        "records": records,
+        "latency_samples": n,
+        "latency_p50_ms": p50,
+        "latency_p95_ms": p95,
+        "latency_max_ms": x.latency_max if n else None,
+        "latency_mean_ms": None if n == 0 else b.latency_sum / n,
+        "latency_rate": None if n == 0 else b.late / n,
+        "late_records": b.late,
+        "missing_field_rate": None if b.fields_checked == 0 else b.missing_total / b.fields_checked,
+        "missing_by_field": {k: missing[k] / records for k in sorted(missing)} if records else {},
+        "mapping_coverage": None if b.mapping_total == 0 else b.mapping_mapped / b.mapping_total,
+        "rule_violation_rate": None if records == 0 else b.violations / records,
+        "violations": b.violations,
+        "clock_skew_records": b.clock_skew,
+        "verification_failures": b.verification_failures,
+        "checkpoints": b.checkpoints,
+        "lineage": {
+            "partner": partner,
+            "start": start,
+            "end": end,
+            "ledger_entries": None
+            if first is None
+            else {"first": first, "last": x.last_ledger_index},
+            "mapping_profiles": sorted(x.mapping_profiles),
+            "fields": sorted(missing),
+            "exception_ids": [],
+            "record_ids": [],
+            "source_fields": [],
+        },
+    }

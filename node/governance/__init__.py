@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI
 
+from node.governance._heap import freeze_heap
 from node.governance._intake import InboundBatch, inbound_batch, record_inbound
 from node.governance._ledger import ledger_kind
 from node.governance._loop import SWEEP_INTERVAL_S, start_sla_loop
@@ -37,6 +38,7 @@ __all__ = [
     "RuleBook",
     "StoredRuleSet",
     "SweepResult",
+    "freeze_heap",
     "governance_service",
     "inbound_batch",
     "ledger_kind",

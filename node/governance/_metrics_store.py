@@ -16,7 +16,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from typing import Any, Final
 
-from sqlalchemy import Connection, Engine, Table, bindparam, delete, select
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from governance import MetricsStateError, NetworkMetrics, PartnerMetrics
@@ -53,6 +53,11 @@ def upsert(conn: Connection, table: Table, values: dict[str, Any], keys: Iterabl
     conn.execute(stmt, values)
 
 
+#: One row that changes whenever any partner's state row is written (revisions only grow).
+_SUMMARY = select(
+    func.count(), func.coalesce(func.sum(governance_metric_state.c.revision), 0)
+).select_from(governance_metric_state)
+
 _REVISION = select(governance_metric_state.c.revision).where(
     governance_metric_state.c.partner == bindparam("partner")
 )
@@ -70,7 +75,16 @@ class MetricsStore:
     # -- reading -------------------------------------------------------------
 
     def refresh(self, conn: Connection) -> None:
-        """Reload the partners whose stored revision differs from the one held."""
+        """Reload the partners whose stored revision differs from the one held.
+
+        One aggregate row first: when the number of state rows and the sum of
+        their revisions equal what this process holds, nothing changed (revisions
+        only grow, so any write elsewhere changes the sum)."""
+        count, total = conn.execute(_SUMMARY).one()
+        with self.lock:
+            held = self._revisions
+            if int(count) == len(held) and int(total) == sum(held.values()):
+                return
         rows = conn.execute(
             select(governance_metric_state.c.partner, governance_metric_state.c.revision)
         ).all()

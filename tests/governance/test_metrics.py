@@ -315,3 +315,50 @@ def test_windows_match_brute_force(obs: list[tuple[int, int, bool]], query: int)
         assert restored.window(name, now=now) == m.window(name, now=now)
     for tier in (*m._tiers, *restored._tiers):  # the sorted bin index stays in step
         assert tier.keys == sorted(tier.total.latency_bins)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(observation, st.integers(min_value=0, max_value=5)), max_size=40),
+    st.integers(min_value=0, max_value=45 * DAY),
+)
+def test_cached_json_figures_equal_the_reference(
+    steps: list[tuple[tuple[int, int, bool], int]], query: int
+) -> None:
+    """The health API's path (cached JSON forms, rebuilt only after a change) gives
+    exactly ``partner_health(...).to_dict()`` after every observation and query."""
+    m = PartnerMetrics("fab-1")
+    network = NetworkMetrics([m])
+    now = T
+    for (offset, latency, missing), kind in steps:
+        at = T + offset
+        if kind == 0:
+            m.observe_mapping(at=at, mapped=offset % 7, total=7, mapping_profile="p@1")
+        elif kind == 1:
+            m.observe_checkpoint(at=at, witnesses=offset % 4)
+        elif kind == 2:
+            m.observe_verification_failure(at=at)
+        else:
+            feed(m, at, latency, drop=("quantities.in_transit",) if missing else ())
+        now = max(now, at) + offset % 3
+        fast = network.health_dicts(now=now, rules=RULES)
+        assert fast == [partner_health(m, now=now, rules=RULES).to_dict()]
+        again = network.health_dicts(now=now + 1, rules=RULES, windows=("day",))[0]
+        reference = partner_health(m, now=now + 1, rules=RULES).to_dict()
+        assert again["windows"] == {"day": reference["windows"]["day"]}
+        assert {k: v for k, v in again.items() if k != "windows"} == {
+            k: v for k, v in reference.items() if k != "windows"
+        }
+    later = now + query
+    assert network.health_dicts(now=later, rules=RULES) == [
+        partner_health(m, now=later, rules=RULES).to_dict()
+    ]
+
+
+def test_cached_json_figures_are_fresh_copies() -> None:
+    m = scenario()
+    now = T + HOUR
+    first = m.window_dict("hour", now=now)
+    first["end"] = -1
+    first["lineage"]["end"] = -1
+    assert m.window_dict("hour", now=now) == m.window("hour", now=now).to_dict()
