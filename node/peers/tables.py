@@ -1,10 +1,10 @@
-"""The peer registry table."""
+"""The peer registry table and the peer loop's network-fault state per peer."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, DateTime, MetaData, String, Table, Text
 
-__all__ = ["metadata", "peers"]
+__all__ = ["metadata", "peer_faults", "peers"]
 
 metadata = MetaData()
 
@@ -20,4 +20,19 @@ peers = Table(
     Column("status", String(16), nullable=False),  # "active" | "removed"
     Column("added_at", DateTime(timezone=True), nullable=False),
     Column("removed_at", DateTime(timezone=True), nullable=True),
+)
+
+#: One row per peer the loop has checked: the current fault (``kind`` None when the
+#: peer answered well), since when, the last check and its latency, and the last
+#: time the peer answered at all.
+peer_faults = Table(
+    "peer_faults",
+    metadata,
+    Column("peer_id", String(32), primary_key=True),
+    Column("kind", String(16), nullable=True),  # slow | down | garbage | forked
+    Column("since_ms", BigInteger, nullable=True),
+    Column("detail", Text, nullable=True),
+    Column("checked_ms", BigInteger, nullable=False),
+    Column("latency_ms", BigInteger, nullable=True),
+    Column("reachable_ms", BigInteger, nullable=True),
 )
