@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, NoReturn, ParamSpec, TypeVar
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from ledger import LedgerError, NoteVerifier, open_note
+from ledger import JSONValue, LedgerError, NoteVerifier, open_note
 from node.cli._app import CliContext, CliError, main, pass_cli
 
 if TYPE_CHECKING:
-    from node.finance import Finance
+    from node.finance import Finance, SignedPledge
 
 __all__ = [
     "finance_group",
@@ -206,8 +206,45 @@ def request_cmd(
             from_ms=start,
             to_ms=end,
         )
-    _write(out, canonical_json(signed.to_body()))
+    doc = signed.to_body()
+    doc["collateral"] = {"sku": sku, "site": site, "lot": lot}
+    _write(out, canonical_json(doc))
     click.echo(f"pledge {signed.pledge.id} written to {out}; the bank signs it next")
+
+
+REGISTRY_KEY_FILE = "finance-registry.key"
+
+
+def _network_key(home: Path) -> bytes:
+    path = home / REGISTRY_KEY_FILE
+    if not path.is_file():
+        raise CliError(
+            f"no network registry key in {home} (scnode finance registry-key --set FILE); "
+            "or sign with --no-registry to skip asking the other banks"
+        )
+    try:
+        key = bytes.fromhex(path.read_text(encoding="utf-8").strip())
+    except (OSError, UnicodeDecodeError, ValueError):
+        raise CliError(f"{path} does not hold a hex registry key") from None
+    if len(key) != 32:
+        raise CliError(f"{path} does not hold a 32-byte registry key")
+    return key
+
+
+def _request_file(request: Path) -> tuple[SignedPledge, dict[str, JSONValue] | None]:
+    from ledger import parse_json
+    from node.finance import SignedPledge
+
+    try:
+        doc = parse_json(request.read_bytes())
+    except (OSError, LedgerError) as exc:
+        raise CliError(f"cannot read the request {request}: {exc}") from None
+    collateral = None
+    if isinstance(doc, dict) and "collateral" in doc:
+        doc = dict(doc)
+        found = doc.pop("collateral")
+        collateral = found if isinstance(found, dict) else {}
+    return SignedPledge.from_body(doc), collateral
 
 
 @pledge_group.command("sign")
@@ -215,14 +252,31 @@ def request_cmd(
 @click.option(
     "--out", type=click.Path(path_type=Path), default=None, help="Write the line to this file."
 )
+@click.option("--sku", default=None, help="The collateral's SKU (default: from the request).")
+@click.option("--site", default=None, help="The collateral's site (default: from the request).")
+@click.option("--lot", default=None, help="The collateral's lot (default: from the request).")
+@click.option(
+    "--no-registry",
+    is_flag=True,
+    help="Do not ask the other banks' registries nor register the collateral (not advised).",
+)
 @pass_cli
 @_clean
-def sign_cmd(cli: CliContext, request: Path, out: Path | None) -> None:
-    """(Bank) Check the borrower's signature and print this node's signature line."""
-    from node.finance import SignedPledge
+def sign_cmd(
+    cli: CliContext,
+    request: Path,
+    *,
+    out: Path | None,
+    sku: str | None,
+    site: str | None,
+    lot: str | None,
+    no_registry: bool,
+) -> None:
+    """(Bank) Check the request with the network's bank registries, register the
+    collateral in this bank's log, and print this node's signature line."""
     from node.keys import load_keys
 
-    signed = SignedPledge.from_bytes(request.read_bytes())
+    signed, described = _request_file(request)
     keys = load_keys(cli.home)
     signer = keys.active
     if signer.vkey != signed.pledge.bank_vkey:
@@ -233,17 +287,71 @@ def sign_cmd(cli: CliContext, request: Path, out: Path | None) -> None:
     if not ok:
         raise CliError("the request is not signed by the borrower key it names")
     prior = signed.pledge.prior
-    click.echo(
-        f"pledge {signed.pledge.id}: {len(prior)} earlier pledge(s) on this stock"
-        + "".join(f"\n  {pid} (entry {seq})" for pid, seq in prior)
-        + "\ncompare with the registry before handing over the signature",
-        err=out is None,
-    )
+    lines = [f"pledge {signed.pledge.id}: {len(prior)} earlier pledge(s) on this stock"]
+    lines.extend(f"  {pid} (entry {seq})" for pid, seq in prior)
+    if no_registry:
+        lines.append("the other banks' registries were NOT asked (--no-registry)")
+    else:
+        lines.extend(_check_registries(cli.home, signed, described, sku=sku, site=site, lot=lot))
+    click.echo("\n".join(lines), err=out is None)
     line = signer.sign_line(text)
     if out is None:
         click.echo(line, nl=False)
     else:
         _write(out, line.encode("utf-8"))
+
+
+def _check_registries(
+    home: Path,
+    signed: SignedPledge,
+    described: dict[str, JSONValue] | None,
+    *,
+    sku: str | None,
+    site: str | None,
+    lot: str | None,
+) -> list[str]:
+    """Ask every bank peer (and this bank's own registry) about the collateral; refuse a
+    request that hides a pledge they hold; register the collateral in this bank's log."""
+    from node.finance import (
+        BankRegistry,
+        Collateral,
+        ask_banks,
+        bank_peers,
+        collateral_key,
+        review_request,
+        verify_collateral_answer,
+    )
+    from node.keys import load_keys
+
+    given: dict[str, JSONValue] = dict(described or {})
+    for name, value in (("sku", sku), ("site", site), ("lot", lot)):
+        if value is not None:
+            given[name] = value
+    if "sku" not in given or "site" not in given:
+        raise CliError("the request does not name its collateral: pass --sku and --site")
+    collateral = Collateral.from_json({k: v for k, v in given.items() if isinstance(v, str)})
+    network_key = _network_key(home)
+    with _finance(home) as (fin, vkeys):
+        signer = load_keys(home).active
+        own = BankRegistry(fin.store, fin.signers, fin.clock)
+        key = collateral_key(network_key, signed.pledge.borrower_vkey, collateral)
+        peers = bank_peers(fin.engine)
+        answers = ask_banks(peers, [key], signer=signer)
+        answers.append(
+            verify_collateral_answer(own.answer([key], vkeys), vkey=signer.vkey, keys=[key])
+        )
+        review = review_request(
+            signed,
+            bank_vkey=signer.vkey,
+            network_key=network_key,
+            collateral=collateral,
+            answers=answers,
+        )
+        seq = own.register(review.key, signed.pledge.id)
+    out = [f"asked {len(peers)} other bank registr{'y' if len(peers) == 1 else 'ies'}"]
+    out.extend(f"  {bank} holds pledge {pid} (named in the request)" for bank, pid in review.others)
+    out.append(f"collateral registered in this bank's log as entry {seq}")
+    return out
 
 
 @pledge_group.command("complete")
@@ -315,6 +423,46 @@ def registry_cmd(cli: CliContext, borrower: str | None, sku: str, site: str, per
         keys = period_keys(origin, sku, site, start, end)
         hits = fin.registry(keys) if origin == fin.origin else []
     _echo({"borrower": origin, "keys": list(keys), "pledges": [h.to_json() for h in hits]})
+
+
+@finance_group.command("registry-key")
+@click.option("--set", "source", default=None, help="Install the network's key (hex, or a file).")
+@click.option("--new", is_flag=True, help="Make a fresh key (the first bank of a network).")
+@pass_cli
+@_clean
+def registry_key_cmd(cli: CliContext, source: str | None, new: bool) -> None:
+    """(Bank) The network registry key the banks share to blind collateral keys."""
+    path = cli.home / REGISTRY_KEY_FILE
+    if new == (source is not None):
+        raise CliError("pass exactly one of --set and --new")
+    if source is not None:
+        text = _read_text(source, "registry key")
+        try:
+            key = bytes.fromhex(text)
+        except ValueError:
+            raise CliError("the registry key is not hex") from None
+        if len(key) != 32:
+            raise CliError("the registry key must be 32 bytes (64 hex digits)")
+    else:
+        key = secrets.token_bytes(32)
+    if not cli.home.is_dir():
+        raise CliError(f"no node in {cli.home}")
+    path.write_text(key.hex() + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    click.echo(f"registry key written to {path}; share it with the network's banks only")
+
+
+@finance_group.command("release")
+@click.argument("pledge_id")
+@pass_cli
+@_clean
+def release_cmd(cli: CliContext, pledge_id: str) -> None:
+    """(Bank) Log that a pledge no longer holds its collateral (the loan ended)."""
+    from node.finance import BankRegistry
+
+    with _finance(cli.home) as (fin, _):
+        done = BankRegistry(fin.store, fin.signers, fin.clock).release_pledge(pledge_id)
+    click.echo(f"pledge {pledge_id} released in this bank's registry (entries {done})")
 
 
 def verify_financing_bundle(

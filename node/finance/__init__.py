@@ -7,6 +7,10 @@
 * :class:`Coverage`, :func:`prove_coverage_at`: for a snapshot, committed available
   stock covers the sum of ALL active pledges (at a ratio of the ladder), in zero
   knowledge, with a range proof on every pledge.
+* :class:`BankRegistry`, :func:`collateral_key`, :func:`review_request`: the banks'
+  collateral registry — blinded collateral keys in each bank's own witnessed log,
+  asked by signed peer requests — so a bank checks "is this already pledged"
+  without trusting the borrower and without learning another bank's terms.
 * :func:`verify_financing`: the offline check of a financing bundle
   (``scnode-evidence/v1`` plus a ``financing`` member) and the credit officer's
   :class:`FinancingReport` (:func:`render_report`).
@@ -19,12 +23,28 @@
 See docs/financing.md and docs/threat-model-financing.md.
 """
 
+from node.finance._ask import ask_banks, bank_peers
+from node.finance._bank import BankRegistry, Review, review_request
 from node.finance._bundle import (
     FINANCING_FORMAT,
     FINANCING_MEMBER,
     FinancingHeader,
     build_financing_bundle,
     is_financing_bundle,
+)
+from node.finance._collateral import (
+    ANSWER_FORMAT,
+    COLLATERAL_FORMAT,
+    COLLATERAL_KIND,
+    COLLATERAL_TAG,
+    Collateral,
+    CollateralAnswer,
+    CollateralRecord,
+    DoublePledgeError,
+    check_collateral,
+    collateral_key,
+    held_pledges,
+    verify_collateral_answer,
 )
 from node.finance._coverage import (
     BASIS,
@@ -80,7 +100,11 @@ from node.finance._verify import DEFAULT_MAX_GAP_MS, verify_financing
 from node.finance._worker import COVER_INTERVAL_S, CoverageWorker, start_coverage_loop
 
 __all__ = [
+    "ANSWER_FORMAT",
     "BASIS",
+    "COLLATERAL_FORMAT",
+    "COLLATERAL_KIND",
+    "COLLATERAL_TAG",
     "COVERAGE_FORMAT",
     "COVERAGE_KIND",
     "COVER_INTERVAL_S",
@@ -96,9 +120,14 @@ __all__ = [
     "RATIO_LADDER",
     "REGISTRY_TAG",
     "AppCoverage",
+    "BankRegistry",
+    "Collateral",
+    "CollateralAnswer",
+    "CollateralRecord",
     "CoverResult",
     "Coverage",
     "CoverageWorker",
+    "DoublePledgeError",
     "Finance",
     "FinanceError",
     "FinanceFormatError",
@@ -115,16 +144,22 @@ __all__ = [
     "PledgeRef",
     "PledgeRefusedError",
     "RegistryHit",
+    "Review",
     "Shortfall",
     "SignedPledge",
     "SnapshotLine",
     "SnapshotOpening",
+    "ask_banks",
+    "bank_peers",
     "build_financing_bundle",
     "build_forwarded",
+    "check_collateral",
+    "collateral_key",
     "coverage_context",
     "finance_grants",
     "finance_pledges",
     "grant_digest",
+    "held_pledges",
     "is_financing_bundle",
     "is_forwarded",
     "month_buckets",
@@ -134,10 +169,12 @@ __all__ = [
     "registry_key",
     "registry_lookup",
     "render_report",
+    "review_request",
     "scale_commitment",
     "scale_opening",
     "start_coverage_loop",
     "start_finance",
+    "verify_collateral_answer",
     "verify_financing",
     "verify_forwarded",
 ]

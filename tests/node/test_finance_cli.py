@@ -40,6 +40,7 @@ def homes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str, Pa
     borrower, bank = root / "borrower", root / "bank"
     log_vkey = _ok(borrower, "init", "--name", BORROWER).strip()
     bank_vkey = _ok(bank, "init", "--name", BANK).strip()
+    _ok(bank, "finance", "registry-key", "--new")  # the first bank of its network
     as_of = (datetime.now(UTC) - timedelta(minutes=1)).replace(microsecond=0).isoformat()
     snapshot = root / "stock.json"
     snapshot.write_text(
@@ -97,6 +98,8 @@ def homes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str, Pa
     signature = root / "bank.sig"
     shown = _ok(bank, "finance", "pledge", "sign", str(request), "--out", str(signature))
     assert "0 earlier pledge(s)" in shown
+    assert "asked 0 other bank registries" in shown
+    assert "collateral registered in this bank's log" in shown
     pledge_id = json.loads(request.read_text())["pledge"]["id"]
     out = _ok(borrower, "finance", "pledge", "complete", pledge_id, "--signature", str(signature))
     assert "coverage proven" in out
@@ -202,6 +205,8 @@ def test_second_pledge_beyond_the_stock_is_refused(homes: tuple[Path, Path, str,
     signature = bundle.parent / "second.sig"
     shown = _ok(bank, "finance", "pledge", "sign", str(request), "--out", str(signature))
     assert "1 earlier pledge(s)" in shown  # what the bank compares with the registry
+    # the bank's own registry holds the first pledge, which the request names
+    assert "holds pledge" in shown
     pledge_id = json.loads(request.read_text())["pledge"]["id"]
     got = _run(borrower, "finance", "pledge", "complete", pledge_id, "--signature", str(signature))
     assert got.exit_code == 1

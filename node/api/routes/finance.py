@@ -13,6 +13,11 @@
   carrying the registry keys (no quantities, no terms).
 * ``GET /v1/finance/bundle?bank=&from_ms=&to_ms=`` (that bank, admin, operator):
   the financing evidence bundle, verifiable offline with ``scnode verify``.
+* ``GET /v1/finance/collateral?key=...`` (bank, admin, operator) — served by a
+  BANK's node: the ``finance.collateral`` records of its own log on those blinded
+  collateral keys, with evidence (no amounts, no periods, no terms).
+* ``POST /v1/finance/collateral/release`` (admin, operator of the bank's node):
+  the pledge no longer holds its collateral.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from node.auth.principal import Principal
 from node.auth.roles import Role
 from node.disclosure import GrantError
 from node.finance import (
+    BankRegistry,
     Finance,
     FinanceError,
     FinanceNotFoundError,
@@ -252,3 +258,43 @@ def bundle(
     except _ERRORS as exc:
         raise _problem(exc) from None
     return Response(data, media_type=_BUNDLE_TYPE)
+
+
+_Key = Annotated[
+    list[str], Query(min_length=1, max_length=120, description="Blinded collateral keys (hex)")
+]
+Banker = Annotated[Principal, Depends(require_role(Role.ADMIN, Role.OPERATOR, Role.BANK))]
+
+
+def _registry(node_log: NodeLog) -> BankRegistry:
+    keys = node_log.keys()
+    return BankRegistry(node_log.store(), keys.signers, lambda: time.time_ns() // 1_000_000)
+
+
+@router.get(
+    "/collateral",
+    responses={**problem_responses(401, 403, 422), 200: {"content": {_BUNDLE_TYPE: {}}}},
+    response_class=Response,
+)
+def collateral(key: _Key, _who: Banker, node_log: NodeLogDep) -> Response:
+    """This bank's registry records on the keys, with evidence from its own log."""
+    try:
+        data = _registry(node_log).answer(key, list(node_log.keys().history))
+    except _ERRORS as exc:
+        raise _problem(exc) from None
+    return Response(data, media_type=_BUNDLE_TYPE)
+
+
+class Release(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    pledge: str = Field(pattern="^[0-9a-f]{32}$")
+
+
+@router.post("/collateral/release", status_code=201, responses=problem_responses(401, 403, 404))
+def release(body: Annotated[Release, Body()], _who: Owner, node_log: NodeLogDep) -> dict[str, Any]:
+    """Log that the pledge no longer holds its collateral (the loan ended)."""
+    try:
+        done = _registry(node_log).release_pledge(body.pledge)
+    except _ERRORS as exc:
+        raise _problem(exc) from None
+    return {"pledge": body.pledge, "entries": done}
