@@ -312,15 +312,7 @@ def _check_registries(
 ) -> list[str]:
     """Ask every bank peer (and this bank's own registry) about the collateral; refuse a
     request that hides a pledge they hold; register the collateral in this bank's log."""
-    from node.finance import (
-        BankRegistry,
-        Collateral,
-        ask_banks,
-        bank_peers,
-        collateral_key,
-        review_request,
-        verify_collateral_answer,
-    )
+    from node.finance import BankRegistry, Collateral, vet_request
     from node.keys import load_keys
 
     given: dict[str, JSONValue] = dict(described or {})
@@ -332,25 +324,21 @@ def _check_registries(
     collateral = Collateral.from_json({k: v for k, v in given.items() if isinstance(v, str)})
     network_key = _network_key(home)
     with _finance(home) as (fin, vkeys):
-        signer = load_keys(home).active
-        own = BankRegistry(fin.store, fin.signers, fin.clock)
-        key = collateral_key(network_key, signed.pledge.borrower_vkey, collateral)
-        peers = bank_peers(fin.engine)
-        answers = ask_banks(peers, [key], signer=signer)
-        answers.append(
-            verify_collateral_answer(own.answer([key], vkeys), vkey=signer.vkey, keys=[key])
-        )
-        review = review_request(
-            signed,
-            bank_vkey=signer.vkey,
+        vetted = vet_request(
+            BankRegistry(fin.store, fin.signers, fin.clock),
+            fin.engine,
+            signer=load_keys(home).active,
+            vkeys=vkeys,
             network_key=network_key,
+            signed=signed,
             collateral=collateral,
-            answers=answers,
         )
-        seq = own.register(review.key, signed.pledge.id)
-    out = [f"asked {len(peers)} other bank registr{'y' if len(peers) == 1 else 'ies'}"]
-    out.extend(f"  {bank} holds pledge {pid} (named in the request)" for bank, pid in review.others)
-    out.append(f"collateral registered in this bank's log as entry {seq}")
+    n = vetted.asked
+    out = [f"asked {n} other bank registr{'y' if n == 1 else 'ies'}"]
+    out.extend(
+        f"  {bank} holds pledge {pid} (named in the request)" for bank, pid in vetted.review.others
+    )
+    out.append(f"collateral registered in this bank's log as entry {vetted.seq}")
     return out
 
 

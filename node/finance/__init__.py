@@ -23,7 +23,7 @@
 See docs/financing.md and docs/threat-model-financing.md.
 """
 
-from node.finance._ask import ask_banks, bank_peers
+from node.finance._ask import Vetted, ask_banks, bank_peers, vet_request
 from node.finance._bank import BankRegistry, Review, review_request
 from node.finance._bundle import (
     FINANCING_FORMAT,
@@ -149,6 +149,7 @@ __all__ = [
     "SignedPledge",
     "SnapshotLine",
     "SnapshotOpening",
+    "Vetted",
     "ask_banks",
     "bank_peers",
     "build_financing_bundle",
@@ -177,4 +178,5 @@ __all__ = [
     "verify_collateral_answer",
     "verify_financing",
     "verify_forwarded",
+    "vet_request",
 ]

@@ -9,19 +9,27 @@ A bank's node knows the other banks of the network as peers in the ``bank`` role
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import httpx
 from sqlalchemy import Engine
 
 from ledger import NoteSigner
 from node.auth.roles import Role
-from node.finance._collateral import CollateralAnswer, verify_collateral_answer
+from node.finance._bank import BankRegistry, Review, review_request
+from node.finance._collateral import (
+    Collateral,
+    CollateralAnswer,
+    collateral_key,
+    verify_collateral_answer,
+)
 from node.finance._errors import FinanceError
+from node.finance._pledge import SignedPledge
 from node.peers import PeerRegistry
 from node.peers.registry import Peer
 from node.witness import client_for
 
-__all__ = ["ask_banks", "bank_peers"]
+__all__ = ["Vetted", "ask_banks", "bank_peers", "vet_request"]
 
 COLLATERAL_PATH = "/v1/finance/collateral"
 
@@ -60,3 +68,41 @@ def ask_banks(
         except FinanceError as exc:
             raise type(exc)(f"the answer of bank {name}: {exc}") from None
     return answers
+
+
+@dataclass(frozen=True)
+class Vetted:
+    """A request a bank has vetted: its review, how many banks were asked, its own entry."""
+
+    review: Review
+    asked: int
+    seq: int
+
+
+def vet_request(
+    registry: BankRegistry,
+    engine: Engine,
+    *,
+    signer: NoteSigner,
+    vkeys: Sequence[str],
+    network_key: bytes,
+    signed: SignedPledge,
+    collateral: Collateral,
+    transport: httpx.BaseTransport | None = None,
+) -> Vetted:
+    """What a bank does before it co-signs: ask every bank peer and its own registry
+    about the collateral, refuse a request that hides a pledge they hold
+    (DoublePledgeError), and register the collateral in its own log."""
+    key = collateral_key(network_key, signed.pledge.borrower_vkey, collateral)
+    peers = bank_peers(engine)
+    answers = ask_banks(peers, [key], signer=signer, transport=transport)
+    mine = registry.answer([key], vkeys)
+    answers.append(verify_collateral_answer(mine, vkey=signer.vkey, keys=[key]))
+    review = review_request(
+        signed,
+        bank_vkey=signer.vkey,
+        network_key=network_key,
+        collateral=collateral,
+        answers=answers,
+    )
+    return Vetted(review, len(peers), registry.register(review.key, signed.pledge.id))

@@ -33,6 +33,7 @@ from ledger import Entry, JSONValue, NoteSigner, canonical_json
 from ledger.storage import LedgerStore, NewEntry
 from node.disclosure import Grant, add_grant
 from node.finance._bundle import FinancingHeader, build_financing_bundle
+from node.finance._collateral import Collateral
 from node.finance._coverage import COVERAGE_KIND, Coverage, PledgeRef, prove_coverage_at
 from node.finance._errors import (
     FinanceError,
@@ -283,6 +284,18 @@ class Finance:
             {"pledge": json.loads(row.pledge), "signatures": json.loads(row.signatures)}
         )
         return signed, str(row.state), None if row.seq is None else int(row.seq)
+
+    def collateral_of(self, pledge_id: str) -> Collateral:
+        """The (sku, site, lot) a pledge of this node is on, for its bank (point to point)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(finance_pledges.c.sku, finance_pledges.c.site, inventory_items.c.lot)
+                .join(inventory_items, inventory_items.c.subject == finance_pledges.c.subject)
+                .where(finance_pledges.c.id == pledge_id)
+            ).first()
+        if row is None:
+            raise FinanceNotFoundError(f"no pledge {pledge_id!r}")
+        return Collateral(str(row[0]), str(row[1]), str(row[2]) or None)
 
     def complete_pledge(self, pledge_id: str, bank_signature: str) -> tuple[SignedPledge, int]:
         """Add the bank's signature, check coverage with every active pledge, log it.

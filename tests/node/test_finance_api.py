@@ -146,6 +146,8 @@ def test_pledge_cosign_registry_refusal_and_bundle_over_http(served: Served) -> 
     # The bank fetches what it signs; another bank may not.
     fetched = s.call("GET", f"/v1/finance/pledges/{pid}", "bank-a")
     assert fetched.status_code == 200
+    # what the bank needs for its registry check, point to point
+    assert fetched.json()["collateral"] == {"sku": "CHIP-000", "site": "FAB1", "lot": None}
     assert s.call("GET", f"/v1/finance/pledges/{pid}", "bank-b").status_code == 403
     line = BANK_A.sign_line(fetched.json()["text"])
     assert (

@@ -19,7 +19,9 @@ import uvicorn
 from click.testing import CliRunner, Result
 
 from ledger import JSONValue, NoteSigner, canonical_json, parse_json
-from node.app import create_app
+from node.app import create_app, make_engine
+from node.auth.roles import Role
+from node.auth.tokens import create_token
 from node.cli import main
 from node.finance import (
     COLLATERAL_KIND,
@@ -153,7 +155,7 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
     served = [_serve(bank.home, int(bank.url.rsplit(":", 1)[1])) for bank in banks]
     try:
         for world in make_world(root, f"sqlite:///{root / 'borrower.sqlite'}", BORROWER, 11):
-            world.publish({"CHIP-000": 1000})
+            world.publish({"CHIP-000": 1000, "CHIP-001": 800})
             yield Net(world, a, b, root)
     finally:
         for server, thread in served:
@@ -296,6 +298,67 @@ def test_the_answer_reveals_no_amount_or_period_and_is_bound_to_the_bank(net: Ne
     # Unsigned or unknown callers get nothing.
     plain = httpx.get(a.url + "/v1/finance/collateral", params={"key": key}, timeout=30)
     assert plain.status_code == 401
+
+
+def _admin(bank: Bank) -> str:
+    engine = make_engine(load_settings(home=bank.home).database_url)
+    try:
+        with engine.begin() as conn:
+            return create_token(conn, role=Role.ADMIN, name="admin").token
+    finally:
+        engine.dispose()
+
+
+def _review(bank: Bank, signed: SignedPledge) -> httpx.Response:
+    return httpx.post(
+        bank.url + "/v1/finance/collateral/review",
+        json={
+            "request": signed.to_body(),
+            "collateral": {"sku": "CHIP-001", "site": "FAB1", "lot": None},
+        },
+        headers={"Authorization": f"Bearer {_admin(bank)}"},
+        timeout=60,
+    )
+
+
+def test_a_served_bank_vets_requests_over_its_api(net: Net) -> None:
+    world, a, b = net.world, net.a, net.b
+    fin = world.finance
+
+    def request(bank: Bank, quantity: int) -> SignedPledge:
+        grant, _, _ = fin.grant(
+            bank=bank.name, skus=["CHIP-001"], sites=["FAB1"], from_ms=T0 - DAY, to_ms=T0 + DAY
+        )
+        return fin.request_pledge(
+            grant_id=grant.id,
+            bank_vkey=bank.vkey,
+            sku="CHIP-001",
+            site="FAB1",
+            quantity=quantity,
+            from_ms=T0 - HOUR,
+            to_ms=T0 + DAY,
+        )
+
+    first = request(a, 300)
+    vetted = _review(a, first)
+    assert vetted.status_code == 201, vetted.text
+    assert vetted.json()["asked"] == 1
+    fin.complete_pledge(first.pledge.id, vetted.json()["signature"])
+
+    honest = request(b, 200)
+    lying_pledge = replace(honest.pledge, prior=())
+    lying = SignedPledge(lying_pledge, (lying_pledge.sign(world.signer).rstrip("\n"),))
+    refused = _review(b, lying)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["type"].endswith("double-pledge")
+    assert first.pledge.id in refused.json()["detail"]
+    accepted = _review(b, honest)
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json()["others"] == [{"bank": a.name, "pledge": first.pledge.id}]
+    fin.complete_pledge(honest.pledge.id, accepted.json()["signature"])
+    # A request for another bank's key is refused, not signed.
+    wrong = _review(a, honest)
+    assert wrong.status_code == 422, wrong.text
 
 
 def test_a_hidden_pledge_is_refused_by_the_pure_check() -> None:

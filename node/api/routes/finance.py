@@ -16,6 +16,10 @@
 * ``GET /v1/finance/collateral?key=...`` (bank, admin, operator) — served by a
   BANK's node: the ``finance.collateral`` records of its own log on those blinded
   collateral keys, with evidence (no amounts, no periods, no terms).
+* ``POST /v1/finance/collateral/review`` (admin, operator of the bank's node): vet
+  a borrower's pledge request — ask every bank peer's registry and this bank's own
+  about the collateral, refuse (409 ``double-pledge``) a request that hides a
+  pledge they hold, register the collateral, and return this node's signature.
 * ``POST /v1/finance/collateral/release`` (admin, operator of the bank's node):
   the pledge no longer holds its collateral.
 """
@@ -39,11 +43,15 @@ from node.auth.roles import Role
 from node.disclosure import GrantError
 from node.finance import (
     BankRegistry,
+    Collateral,
+    DoublePledgeError,
     Finance,
     FinanceError,
     FinanceNotFoundError,
     PledgeRefusedError,
+    SignedPledge,
     registry_lookup,
+    vet_request,
 )
 
 __all__ = ["router"]
@@ -90,6 +98,9 @@ class PledgePublic(BaseModel):
     seq: int | None
     body: dict[str, Any] = Field(description="The finance.pledge entry body: pledge, signatures")
     text: str = Field(description="The note text both parties sign")
+    collateral: dict[str, str | None] = Field(
+        description="What the pledge is on: sku, site, lot (for the bank's registry check)"
+    )
 
 
 def _finance(node_log: NodeLog, services: Services) -> Finance:
@@ -116,12 +127,14 @@ _ERRORS = (FinanceError, GrantError, LedgerError)
 
 def _public(fin: Finance, pledge_id: str) -> PledgePublic:
     signed, state, seq = fin.pledge(pledge_id)
+    c = fin.collateral_of(pledge_id)
     return PledgePublic(
         id=signed.pledge.id,
         state=state,
         seq=seq,
         body=signed.to_body(),
         text=signed.pledge.note_text(),
+        collateral={"sku": c.sku, "site": c.site, "lot": c.lot},
     )
 
 
@@ -298,3 +311,69 @@ def release(body: Annotated[Release, Body()], _who: Owner, node_log: NodeLogDep)
     except _ERRORS as exc:
         raise _problem(exc) from None
     return {"pledge": body.pledge, "entries": done}
+
+
+REGISTRY_KEY_FILE = "finance-registry.key"
+
+
+class CollateralIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    sku: str = Field(min_length=1, max_length=200)
+    site: str = Field(min_length=1, max_length=200)
+    lot: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    request: dict[str, Any] = Field(description="The finance.pledge body the borrower signed")
+    collateral: CollateralIn
+
+
+def _network_key(services: Services) -> bytes:
+    path = services.settings.home / REGISTRY_KEY_FILE
+    try:
+        key = bytes.fromhex(path.read_text(encoding="utf-8").strip())
+    except (OSError, UnicodeDecodeError, ValueError):
+        key = b""
+    if len(key) != 32:
+        raise ProblemError(
+            409,
+            "registry-key-missing",
+            "this node has no network registry key (scnode finance registry-key)",
+            title="No registry key",
+        )
+    return key
+
+
+@router.post("/collateral/review", status_code=201, responses=problem_responses(401, 403, 409, 422))
+def review(
+    body: Annotated[ReviewIn, Body()], _who: Owner, services: ServicesDep, node_log: NodeLogDep
+) -> dict[str, Any]:
+    """Vet a pledge request with the network's bank registries; sign it if it hides nothing."""
+    network_key = _network_key(services)
+    keys = node_log.keys()
+    try:
+        signed = SignedPledge.from_body(body.request)
+        vetted = vet_request(
+            _registry(node_log),
+            services.engine,
+            signer=keys.active,
+            vkeys=list(keys.history),
+            network_key=network_key,
+            signed=signed,
+            collateral=Collateral(body.collateral.sku, body.collateral.site, body.collateral.lot),
+        )
+    except DoublePledgeError as exc:
+        raise ProblemError(
+            409, "double-pledge", str(exc), title="Collateral already pledged"
+        ) from None
+    except _ERRORS as exc:
+        raise _problem(exc) from None
+    return {
+        "pledge": signed.pledge.id,
+        "key": vetted.review.key,
+        "asked": vetted.asked,
+        "others": [{"bank": b, "pledge": p} for b, p in vetted.review.others],
+        "entry": vetted.seq,
+        "signature": keys.active.sign_line(signed.pledge.note_text()).rstrip("\n"),
+    }
