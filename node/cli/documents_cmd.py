@@ -1,4 +1,5 @@
-"""``scnode po create``, ``scnode doc send|list|show|deliver`` and
+"""``scnode po create``, ``scnode doc send|import|list|show|deliver`` (also spelled
+``scnode documents ...``) and
 ``scnode epcis export|import|hash``: business documents and EPCIS from the shell.
 
 Documents are created, signed and recorded on this node's database and ledger
@@ -164,6 +165,9 @@ def doc() -> None:
     """Business documents: orders, acknowledgements, despatch advices, receipts."""
 
 
+main.add_command(doc, name="documents")  # ``scnode documents ...`` is ``scnode doc ...``
+
+
 @doc.command("send")
 @click.option("--to", "to", required=True, help="Peer id of the counterparty")
 @click.option("--file", "path", required=True, type=click.Path(dir_okay=False, path_type=Path))
@@ -175,6 +179,120 @@ def doc_send(cli: CliContext, to: str, path: Path, as_json: bool) -> None:
     if not isinstance(body, dict):
         raise CliError(f"{path} must hold a JSON object")
     _send(cli, to, body, as_json)
+
+
+def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise CliError(f"{what} {item!r} is not NAME=VALUE")
+        out[key.strip()] = value.strip()
+    return out
+
+
+@doc.command("import")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--to", "to", required=True, help="Peer id of the counterparty")
+@click.option(
+    "--type",
+    "kind",
+    type=click.Choice(["purchase_order", "despatch_advice", "goods_receipt"]),
+    help="Document type (else told from the columns)",
+)
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), help="Else from the suffix")
+@click.option("--profile", help="An approved mapping profile (scnode map approve)")
+@click.option("--field", "fields", multiple=True, help="COLUMN=CONCEPT, by hand ('none' ignores)")
+@click.option("--set", "defaults", multiple=True, help="FIELD=VALUE for a field no column gives")
+@click.option("--timezone", help="Zone of times without an offset (default Z)")
+@click.option("--dry-run", is_flag=True, help="Map and build the documents; create nothing")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output")
+@pass_cli
+def doc_import(  # noqa: PLR0917  click passes options as arguments
+    cli: CliContext,
+    path: Path,
+    to: str,
+    kind: str | None,
+    fmt: str | None,
+    profile: str | None,
+    fields: tuple[str, ...],
+    defaults: tuple[str, ...],
+    timezone: str | None,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Import a partner's export of orders, despatches or receipts (CSV or JSON, its own
+    column names) through semantic mapping, and send the documents."""
+    from node.documents import DocumentType, import_documents, read_export
+
+    fmt = fmt or path.suffix.lower().lstrip(".")
+    if fmt not in ("csv", "json"):
+        raise CliError(f"{path}: say --format csv or json")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from None
+    given, preset = _pairs(fields, "--field"), _pairs(defaults, "--set")
+    with document_service(cli) as service:
+        approved = _approved(cli, profile)
+        with service.engine.connect() as conn:
+            try:
+                peer = PeerRegistry(conn).get(to)
+            except PeerNotFoundError:
+                raise CliError(f"no peer {to!r} (see: scnode peer list)") from None
+        try:
+            result = import_documents(
+                service,
+                read_export(data, fmt),
+                peer,
+                now_ms=_now_ms(),
+                document_type=None if kind is None else DocumentType(kind),
+                fields=given,
+                profile=approved,
+                defaults=preset,
+                timezone=timezone,
+                dry_run=dry_run,
+            )
+        except DocumentError as exc:
+            raise CliError(str(exc)) from None
+        deliver_pending(service.engine, service.signer(), _now_ms(), rng=random.SystemRandom())
+        created = [service.get(d.hash) for d in result.created]
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "type": result.plan.document_type.value,
+                    "mapping": [c.to_json() for c in result.plan.fields],
+                    "ignored": [c.to_json() for c in result.plan.ignored],
+                    "bodies": list(result.bodies),
+                    "documents": [_summary(d) for d in created],
+                },
+                ensure_ascii=False,
+            )
+        )
+        return
+    click.echo(f"{result.plan.document_type.value}: {len(result.bodies)} document(s)")
+    for choice in result.plan.fields:
+        click.echo(f"  {choice.column} -> {choice.concept} ({choice.how})")
+    for choice in result.plan.ignored:
+        click.echo(f"  {choice.column} ignored ({choice.concept})")
+    for d in created:
+        click.echo(_line(d))
+
+
+def _approved(cli: CliContext, name: str | None) -> Any:
+    if name is None:
+        return None
+    from node.inventory import home_mapping
+    from semantic_mapping import MappingError
+
+    try:
+        found = home_mapping(cli.home).profile(name)
+    except MappingError as exc:
+        raise CliError(f"profile {name!r}: {exc}") from None
+    if found is None:
+        raise CliError(f"no approved mapping profile {name!r} (see: scnode map profiles)")
+    return found
 
 
 @doc.command("list")

@@ -24,6 +24,14 @@ from node.documents._evidence import (
     build_evidence,
     verify_evidence,
 )
+from node.documents._import import ImportResult, import_documents, read_export
+from node.documents._import_map import (
+    FieldChoice,
+    ImportMappingError,
+    MappingPlan,
+    document_vocabulary,
+    plan_mapping,
+)
 from node.documents._machine import OVER_SHIPMENT, ChainState, ChainStatus, apply
 from node.documents._models import (
     AckLine,
@@ -82,7 +90,11 @@ __all__ = [
     "DocumentSignatureError",
     "DocumentType",
     "EvidenceReport",
+    "FieldChoice",
     "GoodsReceipt",
+    "ImportMappingError",
+    "ImportResult",
+    "MappingPlan",
     "OrderAck",
     "OutOfOrderError",
     "PoLine",
@@ -100,9 +112,13 @@ __all__ = [
     "document_events",
     "document_hash",
     "document_json",
+    "document_vocabulary",
+    "import_documents",
     "inventory_effects",
     "metadata",
     "parse_document",
+    "plan_mapping",
+    "read_export",
     "receipt_cases",
     "sign_document",
     "verify_evidence",

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from node.documents._store import StoredDocument
 
-__all__ = ["ChainPublic", "DocumentCreate", "DocumentPublic", "DocumentsPage", "InboxAck"]
+__all__ = [
+    "ChainPublic",
+    "DocumentCreate",
+    "DocumentImport",
+    "DocumentPublic",
+    "DocumentsPage",
+    "ImportPublic",
+    "InboxAck",
+]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -83,3 +91,46 @@ class ChainPublic(BaseModel):
     version: int
     shipped: dict[int, int] = Field(description="quantity shipped per PO line")
     received: dict[int, int] = Field(description="quantity received per PO line")
+
+
+class DocumentImport(BaseModel):
+    model_config = _FROZEN
+    counterparty: str = Field(
+        pattern=r"^[0-9a-f]{16}$", description="Peer id of the counterparty (scnode peer list)"
+    )
+    format: Literal["csv", "json"] = Field(description="csv text, or a JSON array of rows")
+    export: str = Field(
+        max_length=8 * 1024 * 1024,
+        description="The partner's export: one row per document line, its own column names",
+    )
+    type: Literal["purchase_order", "despatch_advice", "goods_receipt"] | None = Field(
+        default=None, description="Document type (else told from the columns)"
+    )
+    profile: str | None = Field(
+        default=None,
+        max_length=64,
+        description="An approved mapping profile of this node (scnode map approve)",
+    )
+    fields: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=200,
+        description="column -> concept for columns to map by hand ('none' ignores one)",
+    )
+    defaults: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=20,
+        description="Values for document fields no column gives (currency, uom, dates...)",
+    )
+    timezone: str | None = Field(
+        default=None, max_length=64, description="Zone of times without an offset (default Z)"
+    )
+    dry_run: bool = Field(default=False, description="Map and build only; create nothing")
+
+
+class ImportPublic(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    type: str
+    mapping: list[dict[str, Any]] = Field(description="column, concept, confidence, how")
+    ignored: list[dict[str, Any]] = Field(description="columns with no place in this type")
+    bodies: list[dict[str, Any]] = Field(description="the documents built from the rows")
+    documents: list[DocumentPublic] = Field(description="the documents created (not a dry run)")

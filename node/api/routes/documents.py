@@ -31,17 +31,23 @@ from node.auth.principal import Principal
 from node.auth.roles import Role
 from node.documents import (
     DeliveryWorker,
+    DocumentFormatError,
     DocumentNotFoundError,
     DocumentService,
+    DocumentType,
     document_events,
+    import_documents,
+    read_export,
     receipt_cases,
 )
 from node.documents._tables import documents
 from node.documents.schemas import (
     ChainPublic,
     DocumentCreate,
+    DocumentImport,
     DocumentPublic,
     DocumentsPage,
+    ImportPublic,
     InboxAck,
 )
 from node.governance import governance_service
@@ -133,6 +139,61 @@ def create_document(
         retrier.deliver()  # at once, in this request; the loop retries what fails
         created = service.get(created.hash)
     return DocumentPublic.of(created)
+
+
+@router.post(
+    "/import",
+    status_code=201,
+    response_model=ImportPublic,
+    responses=problem_responses(400, 401, 403, 404, 409, 422),
+    summary="Import a partner's document export (its own column names) and send the documents",
+)
+def import_export(
+    request: Request, services: ServicesDep, principal: CurrentPrincipal, body: DocumentImport
+) -> ImportPublic:
+    """Columns are mapped onto the vocabulary (by ``fields``, an approved ``profile``
+    or the matcher when confident); an unmapped, ambiguous or missing column is a
+    400 ``document-format`` problem naming it. See docs/documents.md."""
+    if principal.kind != "token" or principal.role not in (Role.ADMIN, Role.OPERATOR):
+        raise PermissionDeniedError("this operation needs role admin or operator")
+    with services.engine.connect() as conn:
+        peer = PeerRegistry(conn).get(body.counterparty)
+    if peer.status != "active" or peer.role != Role.PARTNER:
+        raise PermissionDeniedError("documents go to active partner peers only")
+    profile = None
+    if body.profile is not None:
+        from node.inventory import home_mapping
+        from semantic_mapping import MappingError
+
+        try:
+            profile = home_mapping(services.settings.home).profile(body.profile)
+        except MappingError as exc:
+            raise DocumentFormatError(f"profile {body.profile!r}: {exc}") from None
+        if profile is None:
+            raise DocumentFormatError(f"no approved mapping profile {body.profile!r}")
+    service = document_service(request.app)
+    result = import_documents(
+        service,
+        read_export(body.export.encode("utf-8"), body.format),
+        peer,
+        now_ms=_now_ms(),
+        document_type=None if body.type is None else DocumentType(body.type),
+        fields=body.fields,
+        profile=profile,
+        defaults=body.defaults,
+        timezone=body.timezone,
+        dry_run=body.dry_run,
+    )
+    retrier: DeliveryWorker | None = getattr(request.app.state, "documents_retrier", None)
+    if result.created and retrier is not None:
+        retrier.deliver()
+    return ImportPublic(
+        type=result.plan.document_type.value,
+        mapping=[c.to_json() for c in result.plan.fields],
+        ignored=[c.to_json() for c in result.plan.ignored],
+        bodies=list(result.bodies),
+        documents=[DocumentPublic.of(service.get(d.hash)) for d in result.created],
+    )
 
 
 @router.post(
