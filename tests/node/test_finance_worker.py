@@ -297,3 +297,85 @@ def test_a_bundle_whose_snapshots_do_not_carry_the_pledged_lot_fails_clearly(
         f"pledge {request.pledge.id}: no snapshot in the bundle carries its collateral" in p
         for p in problems
     ), problems
+
+
+def test_start_finance_covers_a_snapshot_published_to_a_node(tmp_path: Path) -> None:
+    """The lifespan hook on a real app: a snapshot published through ``scnode publish``
+    after the pledge gets its coverage entry with no finance command run."""
+    import secrets
+    import time
+
+    from click.testing import CliRunner
+
+    from node.app import create_app
+    from node.cli import main
+    from node.settings import load_settings
+
+    home = tmp_path / "home"
+    runner = CliRunner()
+    assert runner.invoke(main, ["--home", str(home), "init", "--name", BORROWER]).exit_code == 0
+
+    def publish(qty: int) -> int:
+        as_of = datetime.now(UTC).replace(microsecond=0).isoformat()
+        stock = tmp_path / f"stock{qty}.json"
+        position = {
+            "sku": "CHIP-000",
+            "location": "FAB1",
+            "as_of": as_of,
+            "quantities": {"available": qty, "in_transit": 0, "in_inspection": 0},
+            "safety_stock": 10,
+        }
+        stock.write_text(json.dumps({"positions": [position]}))
+        got = runner.invoke(main, ["--home", str(home), "publish", str(stock), "--json"])
+        assert got.exit_code == 0, got.output
+        return int(json.loads(got.output)["index"])
+
+    publish(1000)
+    app = create_app(load_settings(home=home))
+    app.state.finance_cover_s = 0.02
+    node_log = app.state.node_log
+    from node.finance import Finance
+
+    fin = Finance(
+        app.state.services.engine,
+        node_log.store(),
+        node_log.keys().signers,
+        lambda: time.time_ns() // 1_000_000,
+        secrets.SystemRandom(),
+    )
+    now = time.time_ns() // 1_000_000
+    grant, _, _ = fin.grant(
+        bank=BANK_A.name, skus=["CHIP-000"], sites=["FAB1"], from_ms=now - DAY, to_ms=now + DAY
+    )
+    request = fin.request_pledge(
+        grant_id=grant.id,
+        bank_vkey=BANK_A.vkey,
+        sku="CHIP-000",
+        site="FAB1",
+        quantity=400,
+        from_ms=now - DAY,
+        to_ms=now + DAY,
+    )
+    fin.complete_pledge(request.pledge.id, request.pledge.sign(BANK_A))
+    later = publish(900)
+
+    def proven() -> list[int]:
+        return [
+            Coverage.from_body(Entry.from_leaf(s.leaf).body).snapshot_seq
+            for s in fin.store.entries_of_kind(COVERAGE_KIND)
+            if s.leaf is not None
+        ]
+
+    assert later not in proven()
+
+    async def run() -> None:
+        stop = start_finance(app)
+        for _ in range(1000):
+            if later in proven():
+                break
+            await asyncio.sleep(0.02)
+        await stop()
+
+    asyncio.run(run())
+    assert later in proven()
+    app.state.services.engine.dispose()
