@@ -105,9 +105,15 @@
     return node;
   }
 
-  function status(text, bad) {
-    $("status").textContent = text || "";
-    $("status").className = bad ? "status bad" : "status";
+  let shownStatus = null; // the key of the status line's message (re-labelled on a switch)
+
+  function status(key) {
+    shownStatus = key;
+    renderStatus();
+  }
+
+  function renderStatus() {
+    $("status").textContent = shownStatus ? ui(shownStatus) : "";
   }
 
   // -- talking to the node ---------------------------------------------------------
@@ -164,7 +170,7 @@
   function showProblem(err) {
     problem = err instanceof Problem ? err : new Problem(0, { title: String(err && err.message) });
     renderProblem();
-    status("", false);
+    status(null);
     if (problem.status === 401) {
       // a refused token: ask for another one
       sessionStorage.removeItem(TOKEN_KEY);
@@ -219,16 +225,16 @@
   }
 
   async function runPreview() {
-    if (!upload) return;
+    if (!upload || !sessionStorage.getItem(TOKEN_KEY)) return;
     if (!SOURCE_RE.test(source())) return showProblem(new Problem(0, { title: ui("bad_source") }));
     localStorage.setItem(SOURCE_KEY, source());
-    status(ui("previewing"), false);
+    status("previewing");
     try {
       const params = { source: source(), timezone: $("zone").value };
       preview = await call("v1/upload/preview", params, upload.bytes, upload.type);
       choices = {};
       clearProblem();
-      status(ui("previewed"), false);
+      status("previewed");
     } catch (err) {
       preview = null;
       showProblem(err);
@@ -249,7 +255,7 @@
   async function approve() {
     const fields = pending();
     if (!Object.keys(fields).length) return;
-    status(ui("approving"), false);
+    status("approving");
     try {
       const body = JSON.stringify({ source: source(), timezone: $("zone").value, fields });
       await call("v1/upload/mapping", {}, body, "application/json");
@@ -262,11 +268,11 @@
   async function publish() {
     if (!upload || !preview || !preview.ready) return;
     $("publish").disabled = true;
-    status(ui("publishing"), false);
+    status("publishing");
     try {
       result = await call("v1/inventory/snapshots", { source: source() }, upload.bytes, upload.type);
       clearProblem();
-      status(ui("published"), false);
+      status("published");
     } catch (err) {
       showProblem(err);
     }
@@ -402,6 +408,7 @@
     renderChecks();
     renderResult();
     renderProblem();
+    renderStatus();
   }
 
   // -- login and start -------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Shared pieces of the browser tests: the system's Chromium, a uvicorn server in a thread.
 
 The browser is Debian's ``/usr/bin/chromium`` driven by the ``playwright`` package
-(no browser is downloaded); tests that need it carry :data:`BROWSER_SKIPS`.
+(no browser is downloaded); tests that need it carry the mark :data:`needs_browser`.
 """
 
 from __future__ import annotations
@@ -31,16 +31,19 @@ BROWSER_ARGS: Final = [
     "--disable-sync",
     "--no-first-run",
 ]
-BROWSER_SKIPS: Final = [
-    pytest.mark.skipif(
-        not CHROMIUM.exists() and shutil.which("chromium") is None,
-        reason="Debian's chromium is not installed at /usr/bin/chromium",
-    ),
-    pytest.mark.skipif(
-        importlib.util.find_spec("playwright") is None,
-        reason="the playwright package (dev dependency) is not installed",
-    ),
-]
+
+
+def _missing() -> str | None:
+    if not CHROMIUM.exists() and shutil.which("chromium") is None:
+        return "Debian's chromium is not installed at /usr/bin/chromium"
+    if importlib.util.find_spec("playwright") is None:
+        return "the playwright package (dev dependency) is not installed"
+    return None
+
+
+_MISSING: Final = _missing()
+#: Mark of a test that drives the browser: skipped, with the reason, when it cannot run.
+needs_browser: Final = pytest.mark.skipif(_MISSING is not None, reason=_MISSING or "")
 
 
 @contextmanager

@@ -11,11 +11,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 import httpx
@@ -36,7 +38,11 @@ from node.cli import main
 from node.inventory import inventory_positions, inventory_snapshots
 from node.settings import Settings, load_settings
 from semantic_mapping import load_vocabulary, profile_from_turtle
+from tests.node.browser_support import ARTIFACTS, BROWSER_ARGS, CHROMIUM, needs_browser, serve
 from tests.node.inventory_support import ORIGIN, ZH_FIELDS, recent, zh_csv
+
+if TYPE_CHECKING:
+    from playwright.sync_api import FilePayload
 
 PREVIEW = "/v1/upload/preview"
 MAPPING = "/v1/upload/mapping"
@@ -82,7 +88,9 @@ def with_upload(app: FastAPI) -> FastAPI:
 
 
 @pytest.fixture
-def site(database_url: str, tmp_path: Path) -> Iterator[Site]:
+def site(database_url: str, tmp_path: Path, sqlite_template: Path) -> Iterator[Site]:
+    if database_url.startswith("sqlite:///"):  # already migrated: a faster init
+        shutil.copyfile(sqlite_template, database_url.removeprefix("sqlite:///"))
     home = tmp_path / "home"
     made = CliRunner().invoke(
         main, ["--home", str(home), "init", "--name", ORIGIN, "--database-url", database_url]
@@ -512,3 +520,134 @@ def test_an_approval_extends_the_stored_profile(client: TestClient, site: Site) 
         "仓库": ("none", "supplier-admin"),
         "在库": ("on_hand", "supplier-admin"),
     }
+
+
+# -- the page in a real browser ---------------------------------------------------------
+
+
+def _tenant_host(app: FastAPI) -> Starlette:
+    """``prefixed(app)`` with the node app's lifespan run by the host (uvicorn)."""
+
+    @asynccontextmanager
+    async def lifespan(_host: Starlette) -> AsyncIterator[None]:
+        async with app.router.lifespan_context(app):
+            yield
+
+    return Starlette(routes=[Mount(PREFIX, app=app)], lifespan=lifespan)
+
+
+def _file(data: bytes) -> FilePayload:
+    return {"name": "库存导出.csv", "mimeType": "text/csv", "buffer": data}
+
+
+@needs_browser
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # browser behaviour only
+def test_upload_page_in_chromium_under_a_tenant_prefix(site: Site) -> None:
+    from playwright.sync_api import sync_playwright
+
+    bad_rows = _csv([_row(0), _row(1, available="-5"), _row(2)])
+    good_rows = zh_csv(3, below_every=2)
+    requests: list[str] = []
+    errors: list[str] = []
+    with serve(_tenant_host(site.app)) as url, sync_playwright() as p:
+        base = f"{url}{PREFIX}"
+        refused = httpx.post(
+            f"{base}/v1/upload/preview",
+            params={"source": NEW_SOURCE},
+            content=good_rows,
+            headers={"Authorization": "Bearer scn_not-a-token", "Content-Type": "text/csv"},
+        )
+        assert refused.status_code == 401
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.on("request", lambda r: requests.append(r.url))
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"{base}/upload")
+            page.wait_for_selector("#login:not([hidden])")
+
+            # a refused token: the problem's title and detail, and the token form again
+            page.fill("#token", "scn_not-a-token")
+            page.click("#login-form button[type=submit]")
+            page.wait_for_selector("#pick:not([hidden])")
+            page.fill("#source", NEW_SOURCE)
+            page.select_option("#zone", "+08:00")
+            page.set_input_files("#file", files=[_file(good_rows)])
+            page.wait_for_selector('#error:not([hidden])[data-status="401"]')
+            assert page.inner_text("#error-title") == f"{refused.json()['title']} (401)"
+            assert page.inner_text("#error-detail") == refused.json()["detail"]
+            page.wait_for_selector("#login:not([hidden])")
+            assert page.evaluate("sessionStorage.getItem('scnode.upload.token')") is None
+
+            # the operator's token: columns with proposals and SKOS labels, no approval yet
+            page.fill("#token", site.tokens["operator"])
+            page.click("#login-form button[type=submit]")
+            page.set_input_files("#file", files=[_file(bad_rows)])
+            page.wait_for_selector('#column-rows tr[data-column="物料编码"]')
+            assert (
+                page.evaluate("sessionStorage.getItem('scnode.upload.token')")
+                == (site.tokens["operator"])
+            )
+            assert site.tokens["operator"] not in page.url
+            assert page.is_hidden("#error")
+            vocabulary = load_vocabulary()
+            for name, concept in ZH_FIELDS.items():
+                row = page.locator(f'#column-rows tr[data-column="{name}"]')
+                assert row.get_attribute("data-concept") == concept
+                assert row.get_attribute("data-state") == "proposed"
+                chosen = row.locator("select option:checked").inner_text()
+                assert chosen == f"{vocabulary[concept].label_zh} · {concept}"
+                assert "100 %" in row.inner_text()
+            assert page.is_disabled("#publish")
+            # the row breaking a rule, with the rule and the reason; row numbers from 1
+            bad = page.locator('#problem-rows tr[data-row="2"]')
+            bad.wait_for()
+            assert (
+                page.locator("#problem-rows tr").count()
+                == page.locator('#problem-rows tr[data-row="2"]').count()
+            )
+            assert bad.first.locator("td").nth(3).inner_text()
+
+            # approve the proposals: the profile is written, the columns are approved
+            page.click("#approve")
+            page.wait_for_selector('#column-rows tr[data-column="物料编码"][data-state="approved"]')
+            assert site.profile_path(NEW_SOURCE).exists()
+            assert page.is_disabled("#publish")  # the bad row still blocks the publish
+
+            # a clean export: ready, published, the appended entry shown
+            page.set_input_files("#file", files=[_file(good_rows)])
+            page.wait_for_selector("#publish:not([disabled])")
+            assert page.locator("#problem-rows tr").count() == 0
+            assert site.snapshot_entries() == 0
+            page.click("#publish")
+            page.wait_for_selector("#result:not([hidden])", timeout=120_000)
+            store = LedgerStore.open(site.engine, ORIGIN)
+            [entry] = [e for e in store.entries(0, store.size()) if e.kind == "inventory.snapshot"]
+            assert page.inner_text("#result-index") == str(entry.seq)
+            assert page.inner_text("#result-hash") == entry.leaf_hash.hex()
+            assert page.inner_text("#result-positions") == "3"
+            assert page.inner_text("#result-proven") == "1"  # row 1 is at or above its safety stock
+            assert page.inner_text("#result-below") == "2"  # rows 0 and 2 are below
+            assert int(page.inner_text("#result-checkpoint")) > entry.seq
+            assert page.locator("#result-rows tr").count() == 3
+            assert "1200" not in page.inner_text("#result")  # no quantity shown
+            assert page.is_disabled("#publish")  # one publish per chosen file
+
+            # English labels on request
+            page.click("#lang")
+            page.wait_for_function(
+                "document.getElementById('title').innerText === 'Upload inventory'"
+            )
+            assert page.inner_text("#result h2") == "appended to the ledger"
+            assert page.inner_text("#status") == "published"
+            option = page.locator('#column-rows tr[data-column="在库"] select option:checked')
+            assert option.inner_text() == f"{vocabulary['available'].label_en} · available"
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "upload.png"), full_page=True)
+        finally:
+            browser.close()
+    assert site.snapshot_entries() == 1
+    outside = [r for r in requests if not r.startswith((f"{url}{PREFIX}/", "data:"))]
+    assert outside == []
+    assert [e for e in errors if "401" not in e] == []
