@@ -33,7 +33,7 @@ from governance._errors import (
     RuleSetError,
     TimestampError,
 )
-from governance._facts import PeerFacts
+from governance._facts import AT_OR_ABOVE, BELOW, PeerFacts
 from governance._findings import Finding, RuleId
 from governance._health import (
     NetworkMetrics,
@@ -92,7 +92,9 @@ from governance._window_stats import WindowStats
 from governance._windows import WINDOWS
 
 __all__ = [
+    "AT_OR_ABOVE",
     "BAND_NAMES",
+    "BELOW",
     "BUCKETS",
     "CASE_FORMAT",
     "CLEARABLE_TYPES",

@@ -218,6 +218,16 @@ class PartnerMetrics:
         d.last_checkpoint_at, d.last_checkpoint_witnesses = at, witnesses
         self._land(at, d)
 
+    def observe_feed(self, *, at: int, as_of: int) -> None:
+        """This node verified, at ``at``, facts of this partner as of ``as_of``
+        (read from its node, not received as records): the feed's freshness
+        moves, no record is counted."""
+        if isinstance(as_of, bool) or not isinstance(as_of, int) or as_of < 0:
+            raise MetricsStateError(f"as-of must be UTC milliseconds ≥ 0, got {as_of!r}")
+        d = MetricBucket(start=0)
+        d.last_as_of, d.last_received_at = as_of, at
+        self._land(at, d)
+
     def observe_verification_failure(self, *, at: int) -> None:
         """A proof, signature or consistency check of this partner's data failed."""
         self._land(at, MetricBucket(start=0, verification_failures=1))

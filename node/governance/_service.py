@@ -185,19 +185,40 @@ class GovernanceService:
         at = self.clock()
         self._observe(partner, at, lambda m: m.observe_checkpoint(at=at, witnesses=witnesses))
 
+    def record_feed(self, partner: str, *, as_of: int) -> None:
+        """Facts of ``partner`` as of ``as_of`` verified now (read from its node): its
+        feed's freshness moves (no record is counted)."""
+        at = self.clock()
+        self._observe(partner, at, lambda m: m.observe_feed(at=at, as_of=as_of))
+
+    def stored_facts(self, partner: str) -> PeerFacts | None:
+        """What :meth:`record_facts` last stored for ``partner``."""
+        with self.engine.connect() as conn:
+            return next((f for f in load_facts(conn) if f.partner == partner), None)
+
+    def last_as_of(self, partner: str) -> int | None:
+        """The newest as-of of ``partner``'s feed this node knows (records or facts)."""
+        with self.engine.connect() as conn:
+            self.metrics.refresh(conn)
+        with self.metrics.lock:
+            if partner not in self.metrics.network:
+                return None
+            return self.metrics.network.partner(partner).last_as_of
+
     def record_verification_failure(self, partner: str) -> None:
         at = self.clock()
         self._observe(partner, at, lambda m: m.observe_verification_failure(at=at))
 
-    def record_facts(self, facts: PeerFacts) -> SweepResult:
+    def record_facts(self, facts: PeerFacts, *, sweep: bool = True) -> SweepResult:
         """Replace what this node verified about ``facts.partner``'s log; opens and
-        clears the cases the facts call for."""
+        clears the cases the facts call for (``sweep=False``: stored only, for the
+        next sweep of the SLA loop)."""
         from node.governance._case_store import save_facts
 
         check_partner_id(facts.partner)
         with write_transaction(self.engine) as conn:
             save_facts(conn, facts, now=self.clock())
-        return self.sweep()
+        return self.sweep() if sweep else SweepResult()
 
     def record_document(
         self,

@@ -16,6 +16,7 @@ from governance import (
     format_display,
 )
 from node.governance._case_store import load_case, load_cases, load_events, load_facts
+from node.governance._faults import fault_view, peer_faults_by_origin
 from node.governance._service import GovernanceService
 from node.governance._tables import governance_case_events, governance_records
 
@@ -83,6 +84,7 @@ def dashboard_json(
         partners = service.partners(conn, with_cases=True)
         cases = load_cases(conn, since=now - _DASHBOARD_HISTORY_MS)
         facts = load_facts(conn)
+        faults = peer_faults_by_origin(conn)
     if party is not None:
         partners = [p for p in partners if p == party]
     with service.metrics.lock:
@@ -102,6 +104,10 @@ def dashboard_json(
     breaches = breach_counts(cases, now=now)
     for row in out["rows"]:
         row["sla_breaches"] = breaches.get(row["partner"], 0)
+        fault = faults.get(row["partner"])
+        row["fault"] = (
+            None if fault is None else fault_view(fault, _display(service, fault["since_ms"], now))
+        )
     out["node"] = service.origin
     return out
 

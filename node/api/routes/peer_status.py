@@ -1,9 +1,13 @@
 """Peer views and the inbox: ``GET /v1/peers/{id}/status``, ``POST /v1/peers/inbox``.
 
-The router's lifespan runs the node's peer loop (:class:`node.outbox.PeerWorker`)
-in a background thread every ``app.state.peer_interval_s`` seconds (default 5; 0
-turns it off, e.g. in tests that drive rounds themselves) and exports the number
-of split-view evidence records as a Prometheus gauge.
+The router's lifespan runs the node's peer loop
+(:class:`node.peers.watch.WatchedPeerWorker`) in a background thread every
+``app.state.peer_interval_s`` seconds (default 5; 0 turns it off, e.g. in tests
+that drive rounds themselves) and exports the number of split-view evidence
+records as a Prometheus gauge. At the end of every round the loop classifies
+each peer's network fault (``slow`` above ``peer_slow_ms``, ``down``,
+``garbage``, ``forked``; see :mod:`node.peers.faults`), shown here as ``fault``,
+and hands partners' verified checkpoints and facts to the governance service.
 """
 
 from __future__ import annotations
@@ -21,20 +25,22 @@ from prometheus_client.registry import Collector
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, func, select
 
-from ledger import ALG_COSIGNATURE_V1, LedgerError, NoteVerifier, open_note
+from ledger import NoteVerifier
 from node.api.deps import CurrentPeer, require_role
 from node.api.node_log import NodeLog
 from node.api.problems import ProblemError, problem_responses
 from node.api.services import Services
 from node.auth.principal import Principal
 from node.auth.roles import Role
-from node.outbox import Deliverer, InboxError, PeerWorker, receive
+from node.governance import governance_service
+from node.outbox import Deliverer, InboxError, receive
 from node.outbox._tables import inbox, outbox
+from node.peers.faults import DEFAULT_SLOW_MS, load_fault_states
 from node.peers.registry import PeerRegistry
+from node.peers.watch import PeerWatch, WatchedPeerWorker, count_witnesses
 from node.witness import count_evidence, evidence_for, get_view
-from node.witness._tables import peer_witness_keys
 
-__all__ = ["DEFAULT_INTERVAL_S", "router"]
+__all__ = ["DEFAULT_INTERVAL_S", "own_witness_key", "router", "slow_ms_of"]
 
 DEFAULT_INTERVAL_S = 5.0
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
@@ -56,6 +62,19 @@ class _EvidenceCollector(Collector):
         yield gauge
 
 
+def slow_ms_of(app: FastAPI) -> int:
+    """The slow-peer threshold: ``app.state.peer_slow_ms``, else the setting
+    ``peer_slow_ms`` when the settings have it, else :data:`DEFAULT_SLOW_MS`."""
+    settings = app.state.services.settings
+    default = int(getattr(settings, "peer_slow_ms", DEFAULT_SLOW_MS))
+    return int(getattr(app.state, "peer_slow_ms", default))
+
+
+def own_witness_key(app: FastAPI) -> NoteVerifier | None:
+    own = getattr(app.state, "witness", None)
+    return None if own is None else own.signer.verifier()
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     services: Services = app.state.services
@@ -64,7 +83,16 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         services.engine, lambda: node_log.keys().active, rng=random.SystemRandom()
     )
     interval = float(getattr(app.state, "peer_interval_s", DEFAULT_INTERVAL_S))
-    worker = PeerWorker(services.engine, node_log, deliverer, interval_s=interval)
+    watch = PeerWatch(
+        services.engine,
+        node_log,
+        governance=governance_service(app),
+        slow_ms=slow_ms_of(app),
+        own_witness=lambda: own_witness_key(app),
+    )
+    worker = WatchedPeerWorker(
+        services.engine, node_log, deliverer, watch=watch, interval_s=interval
+    )
     app.state.peer_worker = worker
     collector = _EvidenceCollector(services.engine)
     services.metrics.registry.register(collector)
@@ -133,6 +161,17 @@ class OutboxState(BaseModel):
     last_error: str | None
 
 
+class PeerFault(BaseModel):
+    model_config = _FROZEN
+    kind: Literal["slow", "down", "garbage", "forked"] = Field(
+        description="slow: answered later than the threshold; down: no connection or no "
+        "answer in time; garbage: an answer that does not parse or verify; forked: "
+        "split-view evidence for its log"
+    )
+    since_ms: int = Field(description="When the peer loop first saw this fault (UTC ms)")
+    detail: str
+
+
 class PeerStatus(BaseModel):
     model_config = _FROZEN
     peer_id: str
@@ -143,6 +182,11 @@ class PeerStatus(BaseModel):
     lag: PeerLag | None
     split_view: list[EvidencePublic]
     outbox: OutboxState
+    fault: PeerFault | None = Field(
+        description="The network fault the peer loop saw in its last round (null: none)"
+    )
+    checked_ms: int | None = Field(description="When the peer loop last checked the peer")
+    latency_ms: int | None = Field(description="Its checkpoint's answer time in that check")
     zk_facts: list[dict[str, Any]] = Field(
         description="Zero-knowledge-verified facts the peer published (filled once published)"
     )
@@ -150,26 +194,6 @@ class PeerStatus(BaseModel):
 
 def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
-
-
-def _witness_keys(request: Request, engine: Engine) -> list[NoteVerifier]:
-    with engine.connect() as conn:
-        keys = [
-            NoteVerifier.from_vkey(v)
-            for (v,) in conn.execute(select(peer_witness_keys.c.witness_vkey))
-        ]
-    own = getattr(request.app.state, "witness", None)
-    if own is not None:
-        keys.append(own.signer.verifier())
-    return keys
-
-
-def _count_witnesses(note: str, keys: list[NoteVerifier]) -> int:
-    try:
-        _, verified = open_note(note, keys)
-    except LedgerError:
-        return 0
-    return sum(1 for v in verified if v.verifier.alg == ALG_COSIGNATURE_V1)
 
 
 @router.get(
@@ -193,6 +217,7 @@ def status(peer_id: PeerId, request: Request, _who: Reader) -> PeerStatus:
             .where(outbox.c.peer_id == peer_id)
             .order_by(outbox.c.seq)
         ).all()
+        state = load_fault_states(conn, [peer_id]).get(peer_id)
     waiting = [q for q in queued if q[0] is None]
     checkpoint = lag = None
     if view is not None:
@@ -202,7 +227,7 @@ def status(peer_id: PeerId, request: Request, _who: Reader) -> PeerStatus:
             note=view.note,
             verified_ms=view.verified_ms,
             source=view.source,
-            witnesses=_count_witnesses(view.note, _witness_keys(request, engine)),
+            witnesses=count_witnesses(engine, view.note, own_witness_key(request.app)),
         )
         lag = PeerLag(
             claimed_size=view.claimed_size,
@@ -236,6 +261,15 @@ def status(peer_id: PeerId, request: Request, _who: Reader) -> PeerStatus:
             next_attempt_ms=int(waiting[0][1]) if waiting else None,
             last_error=waiting[0][2] if waiting else None,
         ),
+        fault=None
+        if state is None or state.fault is None
+        else PeerFault(
+            kind=state.fault.kind.value,
+            since_ms=state.fault.since_ms,
+            detail=state.fault.detail,
+        ),
+        checked_ms=None if state is None else state.checked_ms,
+        latency_ms=None if state is None else state.latency_ms,
         zk_facts=[],
     )
 
