@@ -24,6 +24,7 @@ from node.documents._evidence import (
     build_evidence,
     verify_evidence,
 )
+from node.documents._gauges import DeliveryGauges, delivery_gauges
 from node.documents._import import ImportResult, import_documents, read_export
 from node.documents._import_map import (
     FieldChoice,
@@ -78,6 +79,7 @@ __all__ = [
     "BucketDelta",
     "ChainState",
     "ChainStatus",
+    "DeliveryGauges",
     "DeliveryResult",
     "DeliveryWorker",
     "DespatchAdvice",
@@ -109,6 +111,7 @@ __all__ = [
     "canonical_bytes",
     "chain_digest",
     "deliver_pending",
+    "delivery_gauges",
     "document_events",
     "document_hash",
     "document_json",

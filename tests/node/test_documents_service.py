@@ -20,6 +20,7 @@ from node.documents import (
     DOCUMENT_SENT,
     DocumentService,
     TransitionError,
+    delivery_gauges,
     parse_document,
     sign_document,
 )
@@ -28,6 +29,7 @@ from node.peers.registry import Peer, PeerRegistry
 from tests.node.documents_support import ack, desadv, po
 
 BUYER, SUPPLIER = "buyer.example/node", "supplier.example/node"
+T0 = 1_772_352_000_000
 
 
 def _signer(name: str) -> NoteSigner:
@@ -142,3 +144,19 @@ def test_crash_before_the_ledger_entry_is_repaired_once(
     assert service.record_missing(4, grace_ms=0) == 1
     assert _document_entries(store) == [(DOCUMENT_SENT, stored[0].hash)]
     assert service.get(stored[0].hash).ledger_seq is not None
+
+
+def test_delivery_gauges_count_what_waits_per_peer(buyer: tuple[Engine, LedgerStore, Peer]) -> None:
+    engine, store, peer = buyer
+    service = _service(engine, lambda: store)
+    assert delivery_gauges(engine, T0).depth == 0
+    first = service.create(po("PO-G1", [(1, "SKU-A", 5)]), peer, T0)
+    service.create(po("PO-G2", [(1, "SKU-A", 5)]), peer, T0 + 1_000)
+    gauges = delivery_gauges(engine, T0 + 4_000)
+    assert gauges.waiting == {peer.id: 2}
+    assert gauges.oldest_age_s == {peer.id: 4.0}
+    with engine.begin() as conn:  # the older one is acknowledged, the other refused
+        conn.execute(update(documents).where(documents.c.hash == first.hash).values(delivered_ms=1))
+        conn.execute(update(documents).where(documents.c.hash != first.hash).values(refused="no"))
+    gauges = delivery_gauges(engine, T0 + 5_000)
+    assert (gauges.depth, gauges.waiting, gauges.refused) == (0, {}, 1)
