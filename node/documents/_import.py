@@ -24,7 +24,12 @@ from typing import Any, Final
 
 from governance import GovernanceError, resolve_zone
 from node.documents._errors import DocumentFormatError, TransitionError
-from node.documents._import_map import MappingPlan, document_vocabulary, plan_mapping
+from node.documents._import_map import (
+    RAW_FIELDS,
+    MappingPlan,
+    document_vocabulary,
+    plan_mapping,
+)
 from node.documents._machine import ChainState
 from node.documents._models import DocumentType
 from node.documents._service import DocumentService
@@ -153,7 +158,14 @@ def _transform(rows: Sequence[Mapping[str, object]], plan: MappingPlan, zone: st
         records = Transformer(document_vocabulary(), profile).transform_all(rows)
     except TransformError as exc:
         raise DocumentFormatError(f"export: {exc}") from None
-    return [_Row(r, plan, zone) for r in records]
+    out = [_Row(r, plan, zone) for r in records]
+    raw = [c for c in plan.fields if c.concept in RAW_FIELDS]
+    for row, source in zip(out, rows, strict=True):
+        for choice in raw:
+            value = source.get(choice.column)
+            if value not in (None, ""):
+                row.values[choice.concept] = str(value).strip()
+    return out
 
 
 def _group(kind: DocumentType, rows: Sequence[_Row]) -> list[list[_Row]]:

@@ -41,6 +41,7 @@ from semantic_mapping import (
 __all__ = [
     "CONFIDENT",
     "IN_CONTEXT",
+    "RAW_FIELDS",
     "REQUIRED",
     "FieldChoice",
     "ImportMappingError",
@@ -70,7 +71,16 @@ IN_CONTEXT: Final[Mapping[DocumentType, Mapping[str, str]]] = {
 #: Document fields each type takes from columns (the rest are ignored, and listed).
 FIELDS: Final[Mapping[DocumentType, frozenset[str]]] = {
     _T.PURCHASE_ORDER: frozenset(
-        {"po_number", "issued_at", "sku", "quantity_ordered", "uom", "unit_cost", "requested_date"}
+        {
+            "po_number",
+            "issued_at",
+            "currency",
+            "sku",
+            "quantity_ordered",
+            "uom",
+            "unit_cost",
+            "requested_date",
+        }
     ),
     _T.DESPATCH_ADVICE: frozenset(
         {
@@ -210,7 +220,11 @@ def _raw_choices(
     return out
 
 
-_CONTEXT_FIELDS: Final = frozenset({"quantity_in_inspection"})
+#: Document fields a column may be named as by hand although the vocabulary has no
+#: concept for them (it treats a currency column as having no canonical
+#: equivalent); their values are read as they are, not through the transformer.
+RAW_FIELDS: Final = frozenset({"currency"})
+_CONTEXT_FIELDS: Final = frozenset({"quantity_in_inspection"}) | RAW_FIELDS
 
 
 def _infer(choices: Sequence[FieldChoice]) -> DocumentType:
@@ -264,6 +278,8 @@ def _profile(fields: Sequence[FieldChoice], now: datetime, timezone: str) -> Map
     vocabulary = document_vocabulary()
     profile = new_profile("document-import", timezone=timezone)
     for choice in fields:
+        if choice.concept in RAW_FIELDS:
+            continue
         concept = "in_inspection" if choice.concept == "quantity_in_inspection" else choice.concept
         profile = profile.approve_field(
             vocabulary,

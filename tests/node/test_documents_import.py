@@ -152,6 +152,16 @@ def test_unmapped_ambiguous_and_missing_columns_are_named(pair: list[Node]) -> N
     no_currency = _problem(_import(buyer, supplier, PO_CN, "csv"))
     assert "currency" in no_currency
     assert "defaults.currency" in no_currency
+    # the currency column, named by hand, is read as it is
+    named = _import(buyer, supplier, PO_CN, "csv", fields={"币种": "currency"}, dry_run=True)
+    assert named.status_code == 201, named.text
+    assert named.json()["bodies"][0]["currency"] == "CNY"
+    assert {
+        "column": "币种",
+        "concept": "currency",
+        "confidence": 1.0,
+        "how": "given",
+    } in named.json()["mapping"]
     unknown = _problem(_import(buyer, supplier, PO_CN, "csv", fields={"数量": "colour"}))
     assert "unknown concept 'colour'" in unknown
     profile = _problem(_import(buyer, supplier, PO_CN, "csv", profile="nobody"))
