@@ -31,6 +31,7 @@ from node.finance._collateral import (
     Collateral,
     CollateralAnswer,
     CollateralRecord,
+    answer_text,
     check_collateral,
     collateral_key,
     held_pledges,
@@ -104,6 +105,7 @@ class BankRegistry:
             CollateralRecord(key, "0" * 32, "pledged")  # FinanceFormatError if not a key
         seqs = [seq for seq, rec in self.records() if rec.key in wanted]
         evidence: JSONValue = None
+        size = self.store.size()
         if seqs:
             cp = self._checkpoint_for(max(seqs))
             entries = []
@@ -123,11 +125,16 @@ class BankRegistry:
             except LedgerError as exc:
                 raise FinanceFormatError(f"cannot build the answer: {exc}") from None
             evidence = parse_json(data)
+        signer = self.signers(self.clock())[0]
+        text = answer_text(self.origin, wanted, size, seqs)
         doc: dict[str, JSONValue] = {
             "format": ANSWER_FORMAT,
             "bank": self.origin,
             "keys": list(wanted),
+            "size": size,
+            "records": list(seqs),
             "evidence": evidence,
+            "signature": signer.sign_line(text).rstrip("\n"),
         }
         return canonical_json(doc)
 

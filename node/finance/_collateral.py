@@ -18,9 +18,11 @@ pledge on the same stock).
 Another bank asks for keys with a signed peer request and receives a
 :class:`CollateralAnswer`: the matching entries as a ``scnode-evidence/v1`` bundle
 (exact leaves, inclusion proofs, the answering bank's signed and witnessed
-checkpoint), verified with :func:`verify_collateral_answer` against the answering
-bank's pinned key. :func:`check_collateral` then refuses a pledge request that
-hides a pledge another bank holds on the same collateral.
+checkpoint), and the bank's log-key signature over what it answers
+(:func:`answer_text`: the keys, the entry indices, its log size), verified with
+:func:`verify_collateral_answer` against the answering bank's pinned key.
+:func:`check_collateral` then refuses a pledge request that hides a pledge another
+bank holds on the same collateral.
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ from ledger import (
     Entry,
     JSONValue,
     LedgerError,
+    NoteVerifier,
     canonical_json,
+    open_note,
     parse_json,
     verify_bundle,
 )
@@ -54,6 +58,7 @@ __all__ = [
     "CollateralAnswer",
     "CollateralRecord",
     "DoublePledgeError",
+    "answer_text",
     "check_collateral",
     "collateral_key",
     "held_pledges",
@@ -175,6 +180,44 @@ class CollateralAnswer:
         return held_pledges(self.records)
 
 
+def answer_text(bank: str, keys: Sequence[str], size: int, records: Sequence[int]) -> str:
+    """The text the answering bank's log key signs: what it answers, on which keys, at
+    which size of its log (so an answer cannot be stripped of records unnoticed)."""
+    asked: list[JSONValue] = [str(k) for k in sorted(set(keys))]
+    listed: list[JSONValue] = [int(i) for i in sorted(records)]
+    body: dict[str, JSONValue] = {"bank": bank, "keys": asked, "records": listed, "size": size}
+    return ANSWER_FORMAT + "\n" + canonical_json(body).decode("utf-8") + "\n"
+
+
+_ANSWER_FIELDS: Final = frozenset(
+    {"format", "bank", "keys", "size", "records", "evidence", "signature"}
+)
+
+
+def _answer_doc(data: bytes) -> dict[str, JSONValue]:
+    try:
+        doc = parse_json(data)
+    except LedgerError as exc:
+        raise FinanceFormatError(f"collateral answer is not canonical JSON: {exc}") from None
+    if not isinstance(doc, dict) or set(doc) != _ANSWER_FIELDS:
+        raise FinanceFormatError(f"collateral answer must have exactly {sorted(_ANSWER_FIELDS)}")
+    if doc["format"] != ANSWER_FORMAT:
+        raise FinanceFormatError(f"collateral answer must have format {ANSWER_FORMAT!r}")
+    return doc
+
+
+def _signed_by(text: str, signature: JSONValue, vkey: str, bank: str) -> None:
+    if not isinstance(signature, str):
+        raise FinanceFormatError("collateral answer signature must be a signature line")
+    try:
+        verifier = NoteVerifier.from_vkey(vkey)
+        _, verified = open_note(text + "\n" + signature + "\n", [verifier])
+    except LedgerError as exc:
+        raise FinanceVerificationError(f"the answer of {bank} is not signed: {exc}") from None
+    if not verified:
+        raise FinanceVerificationError(f"the answer of {bank} is not signed by its pinned key")
+
+
 def verify_collateral_answer(
     data: bytes,
     *,
@@ -185,28 +228,53 @@ def verify_collateral_answer(
 ) -> CollateralAnswer:
     """Check a bank's answer against its pinned log key (and witnesses); the records.
 
-    Raises FinanceFormatError when malformed, FinanceVerificationError when an entry
-    is not proven in the bank's signed log or answers another key than was asked.
-    What no answer can prove is that nothing was left out: see the threat model."""
-    try:
-        doc = parse_json(data)
-    except LedgerError as exc:
-        raise FinanceFormatError(f"collateral answer is not canonical JSON: {exc}") from None
-    if not isinstance(doc, dict) or doc.get("format") != ANSWER_FORMAT:
-        raise FinanceFormatError(f"collateral answer must have format {ANSWER_FORMAT!r}")
-    bank, asked, evidence = doc.get("bank"), doc.get("keys"), doc.get("evidence")
-    if not isinstance(bank, str) or not isinstance(asked, list):
-        raise FinanceFormatError("collateral answer needs bank and keys")
+    The bank's log key signs what it answers (keys, entry indices, log size); every
+    listed entry comes with evidence from its log. Raises FinanceFormatError when
+    malformed, FinanceVerificationError when the signature or an entry does not
+    verify or the answer is about other keys. What no answer can prove is that
+    nothing was left out of the bank's log: see the threat model."""
+    doc = _answer_doc(data)
+    bank, asked, size, listed = doc["bank"], doc["keys"], doc["size"], doc["records"]
+    if not isinstance(bank, str) or not isinstance(asked, list) or not isinstance(listed, list):
+        raise FinanceFormatError("collateral answer needs bank, keys and records lists")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise FinanceFormatError("collateral answer size must be a log size")
+    seqs = [i for i in listed if isinstance(i, int) and not isinstance(i, bool) and i >= 0]
+    if len(seqs) != len(listed) or not all(isinstance(k, str) for k in asked):
+        raise FinanceFormatError("collateral answer keys are strings, records entry indices")
+    text = answer_text(bank, [str(k) for k in asked], size, seqs)
+    _signed_by(text, doc["signature"], vkey, bank)
     if sorted(str(k) for k in asked) != sorted(set(keys)):
         raise FinanceVerificationError("the collateral answer is for other keys than were asked")
+    records, seen = _evidence(
+        bank, doc["evidence"], seqs, vkey=vkey, keys=keys, witnesses=witnesses, quorum=quorum
+    )
+    return CollateralAnswer(bank, tuple(sorted(set(keys))), records, seen)
+
+
+def _evidence(
+    bank: str,
+    evidence: JSONValue,
+    seqs: Sequence[int],
+    *,
+    vkey: str,
+    keys: Sequence[str],
+    witnesses: Sequence[str],
+    quorum: int,
+) -> tuple[tuple[tuple[int, CollateralRecord], ...], tuple[str, ...]]:
+    """The records the evidence proves in the bank's log (exactly those it listed)."""
     if evidence is None:
-        return CollateralAnswer(bank, tuple(sorted(set(keys))), ())
+        if seqs:
+            raise FinanceVerificationError(f"the answer of {bank} lists records without evidence")
+        return (), ()
     try:
         bundle = Bundle.from_bytes(canonical_json(evidence))
     except LedgerError as exc:
         raise FinanceFormatError(f"collateral answer evidence: {exc}") from None
     if bundle.origin != bank:
         raise FinanceVerificationError(f"the answer of {bank!r} carries the log {bundle.origin!r}")
+    if sorted(item.index for item in bundle.entries) != sorted(seqs):
+        raise FinanceVerificationError(f"the evidence of {bank} is not the records it lists")
     try:
         report = verify_bundle(bundle, vkeys=[vkey], witnesses=witnesses, quorum=quorum)
     except BundleVerificationError as exc:
@@ -222,8 +290,7 @@ def verify_collateral_answer(
         if rec.key not in keys:
             raise FinanceVerificationError(f"entry {item.index} answers a key not asked for")
         records.append((item.index, rec))
-    seen = tuple(sorted({w for e in report.entries for w in e.witnesses}))
-    return CollateralAnswer(bank, tuple(sorted(set(keys))), tuple(records), seen)
+    return tuple(records), tuple(sorted({w for e in report.entries for w in e.witnesses}))
 
 
 def check_collateral(

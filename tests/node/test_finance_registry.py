@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import random
 import threading
 import time
 from collections.abc import Iterator
@@ -155,7 +156,7 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
     served = [_serve(bank.home, int(bank.url.rsplit(":", 1)[1])) for bank in banks]
     try:
         for world in make_world(root, f"sqlite:///{root / 'borrower.sqlite'}", BORROWER, 11):
-            world.publish({"CHIP-000": 1000, "CHIP-001": 800})
+            world.publish({"CHIP-000": 1000, "CHIP-001": 800, "CHIP-002": 500})
             yield Net(world, a, b, root)
     finally:
         for server, thread in served:
@@ -262,23 +263,38 @@ def test_double_pledge_is_caught_by_the_second_bank_whatever_the_borrower_says(
 
 def test_the_answer_reveals_no_amount_or_period_and_is_bound_to_the_bank(net: Net) -> None:
     world, a, b = net.world, net.a, net.b
-    key = collateral_key(NETWORK_KEY, world.signer.vkey, Collateral("CHIP-000", "FAB1"))
+    grant, _, _ = world.finance.grant(
+        bank=a.name, skus=["CHIP-002"], sites=["FAB1"], from_ms=T0 - DAY, to_ms=T0 + 9 * DAY
+    )
+    request = world.finance.request_pledge(
+        grant_id=grant.id,
+        bank_vkey=a.vkey,
+        sku="CHIP-002",
+        site="FAB1",
+        quantity=321,
+        from_ms=T0 - 3 * HOUR,
+        to_ms=T0 + 8 * DAY,
+    )
+    doc_in = request.to_body()
+    doc_in["collateral"] = {"sku": "CHIP-002", "site": "FAB1", "lot": None}
+    path = net.root / "c2.json"
+    path.write_bytes(canonical_json(doc_in))
+    assert _sign(net, a, path).exit_code == 0
+    key = collateral_key(NETWORK_KEY, world.signer.vkey, Collateral("CHIP-002", "FAB1"))
     got = _ask(b, a, key)
     assert got.status_code == 200, got.text
     answer = verify_collateral_answer(got.content, vkey=a.vkey, keys=[key])
     assert answer.bank == a.name
-    assert answer.records  # bank A registered (and released) this collateral
+    assert answer.held() == {key: {request.pledge.id: answer.records[0][0]}}
     # Every record is {format, key, pledge, state}: nothing else exists to leak.
     doc = parse_json(got.content)
     assert isinstance(doc, dict)
-    assert set(doc) == {"format", "bank", "keys", "evidence"}
+    assert set(doc) == {"format", "bank", "keys", "size", "records", "evidence", "signature"}
     for _, rec in answer.records:
         assert set(rec.to_body()) == {"format", "key", "pledge", "state"}
-    pledges = [sp for _, sp in world.finance.logged_pledges() if sp.pledge.bank == a.name]
-    for sp in pledges:
-        p = sp.pledge
-        for secret in (str(p.from_ms), str(p.to_ms), p.commitment.hex(), "600"):
-            assert secret.encode() not in got.content
+    p = request.pledge
+    for secret in (str(p.from_ms), str(p.to_ms), p.commitment.hex(), p.grant, p.subject):
+        assert secret.encode() not in got.content
     with pytest.raises(FinanceVerificationError):  # another bank's key does not verify it
         verify_collateral_answer(got.content, vkey=b.vkey, keys=[key])
     with pytest.raises(FinanceVerificationError):  # an answer to other keys
@@ -295,6 +311,21 @@ def test_the_answer_reveals_no_amount_or_period_and_is_bound_to_the_bank(net: Ne
     first["leaf"] = base64.b64encode(leaf.replace(b'"pledged"', b'"released"')).decode()
     with pytest.raises(FinanceVerificationError, match="does not verify"):
         verify_collateral_answer(canonical_json(doc), vkey=a.vkey, keys=[key])
+    # Stripping the evidence (or any record) breaks the bank's signature over the answer.
+    stripped = dict(doc)
+    stripped["evidence"], stripped["records"] = None, []
+    with pytest.raises(FinanceVerificationError, match="not signed"):
+        verify_collateral_answer(canonical_json(stripped), vkey=a.vkey, keys=[key])
+    # Any one changed byte: malformed, or does not verify; never a different answer.
+    rng = random.Random(5)
+    for at in [*rng.sample(range(len(got.content)), 40), *range(20, 40)]:
+        changed = bytearray(got.content)
+        changed[at] ^= 0x01
+        try:
+            other = verify_collateral_answer(bytes(changed), vkey=a.vkey, keys=[key])
+        except (FinanceVerificationError, FinanceFormatError):
+            continue
+        assert other == answer, f"byte {at} changed the answer"
     # Unsigned or unknown callers get nothing.
     plain = httpx.get(a.url + "/v1/finance/collateral", params={"key": key}, timeout=30)
     assert plain.status_code == 401
