@@ -37,12 +37,13 @@ from node.documents._parse import parse_document
 from node.documents._signed import SignedDocument, sign_document
 from node.documents._store import (
     StoredDocument,
+    add_event,
     findings_of,
     insert_document,
     load_chain,
     stored,
 )
-from node.documents._tables import documents
+from node.documents._tables import document_events, documents
 from node.peers.registry import Peer
 
 __all__ = [
@@ -62,6 +63,8 @@ answers: the node's governance service compares them and opens the cases."""
 
 DOCUMENT_SENT: Final = "document.sent"
 DOCUMENT_RECEIVED: Final = "document.received"
+#: Event noted once governance has compared a receipt with its despatch.
+COMPARED: Final = "compared"
 CHAIN_TAG: Final = b"scnode-document-chain/v1\x00"
 #: which party authors each type
 _AUTHOR: Final = {
@@ -154,9 +157,12 @@ class DocumentService:
         self._inflight: set[str] = set()
         self._inflight_lock = threading.Lock()
 
-    def _received_goods(self, advice: DespatchAdvice | None, signed: SignedDocument) -> None:
-        """Hand a stored receipt and its despatch to the hook; a failure there is
-        logged, never undoes the stored, recorded and delivered document."""
+    def _received_goods(
+        self, advice: DespatchAdvice | None, signed: SignedDocument, party: str, now_ms: int
+    ) -> None:
+        """Hand a stored receipt and its despatch to the hook, then note it (event
+        ``compared``); a failure there is logged, never undoes the stored, recorded
+        and delivered document, and :meth:`compare_missing` tries again later."""
         receipt = signed.document
         if self.on_receipt is None or advice is None or not isinstance(receipt, GoodsReceipt):
             return
@@ -164,6 +170,35 @@ class DocumentService:
             self.on_receipt(advice, receipt)
         except Exception:  # noqa: BLE001  the document stands; the failure is logged
             _log.exception("governance could not compare receipt %s", receipt.receipt_number)
+            return
+        with self.engine.begin() as conn:
+            add_event(conn, signed.hash, COMPARED, party, now_ms)
+
+    def compare_missing(self, now_ms: int, *, grace_ms: int = RECORD_GRACE_MS) -> int:
+        """Hand to the hook the stored receipts it has not compared yet (a crash or a
+        failure between storing a receipt and comparing it); returns how many.
+        Receipts younger than ``grace_ms`` are left to the request storing them."""
+        if self.on_receipt is None:
+            return 0
+        done = select(document_events.c.hash).where(document_events.c.event == COMPARED)
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(documents.c.hash, documents.c.chain_id, documents.c.counterparty)
+                .where(documents.c.type == DocumentType.GOODS_RECEIPT.value)
+                .where(documents.c.created_ms <= now_ms - grace_ms)
+                .where(documents.c.hash.not_in(done))
+                .order_by(documents.c.id)
+            ).all()
+            states = {c: load_chain(conn, c, self.rules) for c in {r[1] for r in rows}}
+        for digest, chain_id, party in rows:
+            signed = self.get(digest).signed
+            receipt = signed.document
+            state = states[chain_id]
+            if state is None or not isinstance(receipt, GoodsReceipt):
+                continue
+            advice = state.despatches.get(receipt.despatch_number)
+            self._received_goods(None if advice is None else advice[0], signed, party, now_ms)
+        return len(rows)
 
     def _notify(self) -> None:
         with self.changed:
@@ -275,7 +310,7 @@ class DocumentService:
         self._claim(signed.hash)
         self._record_row(row_id, DOCUMENT_SENT, signed, peer.key.name, now_ms)
         self._notify()
-        self._received_goods(advice, signed)
+        self._received_goods(advice, signed, peer.key.name, now_ms)
         return self.get(signed.hash)
 
     def receive(self, peer: Peer, data: object, now_ms: int) -> tuple[StoredDocument, bool]:
@@ -295,7 +330,7 @@ class DocumentService:
         self._claim(signed.hash)
         self._record_row(row_id, DOCUMENT_RECEIVED, signed, peer.key.name, now_ms)
         self._notify()
-        self._received_goods(advice, signed)
+        self._received_goods(advice, signed, peer.key.name, now_ms)
         return self.get(signed.hash), False
 
     def _accept(

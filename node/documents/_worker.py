@@ -1,5 +1,6 @@
-"""The delivery loop of a running node: records what a crash left unrecorded and
-delivers queued documents, every ``interval_s`` and at once when woken."""
+"""The delivery loop of a running node: records what a crash left unrecorded, has
+governance compare receipts it has not compared yet, and delivers queued
+documents, every ``interval_s`` and at once when woken."""
 
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ class DeliveryWorker:
             return
         with self.lock:
             service.record_missing(int(time.time() * 1000))
+            service.compare_missing(int(time.time() * 1000))
             deliver_pending(
                 service.engine,
                 self.signer(),

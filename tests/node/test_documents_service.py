@@ -26,7 +26,7 @@ from node.documents import (
 )
 from node.documents._tables import documents
 from node.peers.registry import Peer, PeerRegistry
-from tests.node.documents_support import ack, desadv, po
+from tests.node.documents_support import ack, desadv, po, recadv
 
 BUYER, SUPPLIER = "buyer.example/node", "supplier.example/node"
 T0 = 1_772_352_000_000
@@ -160,3 +160,44 @@ def test_delivery_gauges_count_what_waits_per_peer(buyer: tuple[Engine, LedgerSt
         conn.execute(update(documents).where(documents.c.hash != first.hash).values(refused="no"))
     gauges = delivery_gauges(engine, T0 + 5_000)
     assert (gauges.depth, gauges.waiting, gauges.refused) == (0, {}, 1)
+
+
+class _FlakyHook:
+    """A governance hook that fails its first call (governance down for a moment)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+        self.failed = False
+
+    def __call__(self, advice: Any, receipt: Any) -> None:
+        if not self.failed:
+            self.failed = True
+            raise RuntimeError("governance unavailable")
+        self.calls.append((advice.despatch_number, receipt.receipt_number))
+
+
+def test_a_receipt_governance_missed_is_compared_once_later(
+    buyer: tuple[Engine, LedgerStore, Peer],
+) -> None:
+    engine, store, peer = buyer
+    hook = _FlakyHook()
+    service = DocumentService(
+        engine, lambda: _signer(BUYER), lambda: store, default_rule_set(), on_receipt=hook
+    )
+    order = service.create(po("PO-H", [(1, "SKU-A", 10)]), peer, T0)
+    acked, _ = service.receive(
+        peer, _from_supplier(dict(ack("PO-H"), po_version=1, po_hash=order.hash)), T0
+    )
+    wire = _from_supplier(
+        dict(desadv("PO-H", "D-H", [(1, "SKU-A", 10)]), po_version=1, ack_hash=acked.hash)
+    )
+    service.receive(peer, wire, T0)
+    receipt = service.create(recadv("PO-H", "D-H", "R-H", [(1, "SKU-A", 8, 0, 0)]), peer, T0)
+    assert hook.failed
+    assert hook.calls == []  # the first comparison failed: the receipt still stands
+    assert service.get(receipt.hash).ledger_seq is not None
+    assert service.compare_missing(T0 + 1_000) == 0  # too young: its request may still run
+    assert service.compare_missing(T0 + 60_000) == 1
+    assert hook.calls == [("D-H", "R-H")]
+    assert service.compare_missing(T0 + 120_000) == 0  # compared once, noted
+    assert hook.calls == [("D-H", "R-H")]
