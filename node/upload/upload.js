@@ -81,6 +81,7 @@
   let choices = {}; // column -> concept chosen on the page
   let result = null; // the last publish answer
   let problem = null; // the last error shown
+  let previews = 0; // previews started, to drop answers overtaken by a newer one
 
   const $ = (id) => document.getElementById(id);
   const idx = () => (lang === "zh" ? 0 : 1);
@@ -211,6 +212,7 @@
 
   async function chooseFile() {
     const picked = $("file").files[0];
+    previews += 1; // an answer about the previous file is no longer shown
     upload = null;
     preview = null;
     result = null;
@@ -228,16 +230,25 @@
     if (!upload || !sessionStorage.getItem(TOKEN_KEY)) return;
     if (!SOURCE_RE.test(source())) return showProblem(new Problem(0, { title: ui("bad_source") }));
     localStorage.setItem(SOURCE_KEY, source());
+    const ticket = ++previews; // only the latest preview's answer is shown
+    preview = null;
+    render();
     status("previewing");
+    let answer = null;
+    let failure = null;
     try {
       const params = { source: source(), timezone: $("zone").value };
-      preview = await call("v1/upload/preview", params, upload.bytes, upload.type);
-      choices = {};
+      answer = await call("v1/upload/preview", params, upload.bytes, upload.type);
+    } catch (err) {
+      failure = err;
+    }
+    if (ticket !== previews) return;
+    preview = answer;
+    choices = {};
+    if (failure) showProblem(failure);
+    else {
       clearProblem();
       status("previewed");
-    } catch (err) {
-      preview = null;
-      showProblem(err);
     }
     render();
   }
@@ -336,6 +347,7 @@
 
   function renderChecks() {
     $("checks").hidden = !preview;
+    $("publish").disabled = true;
     if (!preview) return;
     const problems = preview.problems;
     $("checks-summary").textContent = problems.length

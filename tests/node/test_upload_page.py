@@ -25,6 +25,8 @@ import pytest
 from click.testing import CliRunner
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -651,3 +653,63 @@ def test_upload_page_in_chromium_under_a_tenant_prefix(site: Site) -> None:
     outside = [r for r in requests if not r.startswith((f"{url}{PREFIX}/", "data:"))]
     assert outside == []
     assert [e for e in errors if "401" not in e] == []
+
+
+def test_openapi_documents_the_upload_api_but_not_the_page(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    assert not any(p.startswith("/upload") for p in spec["paths"])
+    for path, codes in (
+        (PREVIEW, {"400", "401", "403", "413", "422"}),
+        (MAPPING, {"401", "403", "422"}),
+    ):
+        op = spec["paths"][path]["post"]
+        assert "200" in op["responses"]
+        assert codes <= set(op["responses"]), path
+        for code in codes:
+            content = op["responses"][code]["content"]
+            assert content == {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            }, (path, code)
+    assert set(spec["paths"][PREVIEW]["post"]["requestBody"]["content"]) == {
+        "text/csv",
+        "application/json",
+    }
+
+
+_NAMES = st.text(min_size=0, max_size=30)
+_CONCEPTS = st.sampled_from(["sku", "available", "none", "location", "nope", ""])
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # HTTP behaviour only
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    body=st.one_of(
+        st.binary(max_size=300),
+        st.lists(st.lists(_NAMES, min_size=1, max_size=4), min_size=1, max_size=4).map(
+            lambda rows: "\n".join(",".join(r) for r in rows).encode()
+        ),
+    ),
+    media_type=st.sampled_from(["text/csv", "application/json", "text/plain"]),
+    fields=st.dictionaries(_NAMES, _CONCEPTS, max_size=4),
+)
+def test_hostile_previews_and_approvals_get_a_problem_never_a_500(
+    client: TestClient, site: Site, body: bytes, media_type: str, fields: dict[str, str]
+) -> None:
+    got = _preview(client, site, body, media_type=media_type)
+    assert got.status_code in {200, 400, 413, 422}, got.text
+    if got.status_code != 200:
+        assert got.headers["content-type"] == "application/problem+json"
+    approval = client.post(
+        MAPPING, json={"source": NEW_SOURCE, "fields": fields}, headers=site.auth()
+    )
+    assert approval.status_code in {200, 422}, approval.text
+    if approval.status_code == 200:  # what was approved reads back
+        profile = profile_from_turtle(site.profile_path(NEW_SOURCE).read_text("utf-8"))
+        for name, concept in fields.items():
+            mapped = profile.mapping_for(name)
+            assert mapped is not None
+            assert mapped.concept == concept
+    assert site.snapshot_entries() == 0
