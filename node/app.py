@@ -5,6 +5,9 @@ metrics registry and (unless ``settings.run_migrations`` is off) brings the
 database schema up to date first, so tests can build an app on a fresh database
 and each uvicorn worker builds its own from ``SCNODE_*`` variables
 (:func:`app_from_environment`, uvicorn's factory mode).
+
+A multi-tenant host (``tenancy = "multi"``, :mod:`node.tenancy`) builds one such
+app per tenant, handing it the tenant's engine and its unsealed keys.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy import Engine, func, select
+from starlette.types import ASGIApp
 
-from node.api.node_log import NodeLog
+from node.api.node_log import KeySource, NodeLog
 from node.api.problems import install_problem_handlers, install_problem_openapi
 from node.api.routes import (
     connectors,
@@ -81,14 +85,27 @@ def _state_reader(engine: Engine, node_log: NodeLog) -> NodeState:
     )
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Build the node service for ``settings``."""
+def create_app(
+    settings: Settings, *, engine: Engine | None = None, keys: KeySource | None = None
+) -> FastAPI:
+    """Build the node service for ``settings``.
+
+    ``engine``: the database to use instead of one made from ``settings`` (not
+    migrated here and not disposed at shutdown: its owner does both); ``keys``:
+    where the node's keys come from instead of the home folder's key files. A
+    multi-tenant host passes both for each tenant (see :mod:`node.tenancy`).
+    """
     if settings.tenancy != "single":
-        raise SettingsError("multi-tenant hosting (tenancy = 'multi') is not available yet")
-    if settings.run_migrations:
-        upgrade_database(settings.database_url)
-    engine = make_engine(settings.database_url)
-    node_log = NodeLog(settings, engine)
+        raise SettingsError(
+            "multi-tenant hosting (tenancy = 'multi') is served by node.tenancy.create_host,"
+            " not by create_app"
+        )
+    owns_engine = engine is None
+    if engine is None:
+        if settings.run_migrations:
+            upgrade_database(settings.database_url)
+        engine = make_engine(settings.database_url)
+    node_log = NodeLog(settings, engine, keys)
     metrics = Metrics(lambda: _state_reader(engine, node_log))
 
     @asynccontextmanager
@@ -96,7 +113,8 @@ def create_app(settings: Settings) -> FastAPI:
         stop_governance = start_governance(_app)
         yield
         await stop_governance()
-        engine.dispose()
+        if owns_engine:
+            engine.dispose()
 
     app = FastAPI(
         title="scnode",
@@ -131,6 +149,12 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
-def app_from_environment() -> FastAPI:
-    """uvicorn factory: settings from ``SCNODE_*`` variables and the home folder."""
-    return create_app(load_settings())
+def app_from_environment() -> ASGIApp:
+    """uvicorn factory: settings from ``SCNODE_*`` variables and the home folder
+    (``tenancy = "multi"``: the multi-tenant host of :mod:`node.tenancy`)."""
+    settings = load_settings()
+    if settings.tenancy == "multi":
+        from node.tenancy import create_host
+
+        return create_host(settings)
+    return create_app(settings)

@@ -42,8 +42,11 @@ def _check_url(url: str) -> str:
     return backend
 
 
-def create_engine(url: str, *, pool: bool = True) -> Engine:
-    """An engine for ``url`` (SQLite or PostgreSQL) prepared for the ledger store."""
+def create_engine(url: str, *, pool: bool = True, pool_size: int | None = None) -> Engine:
+    """An engine for ``url`` (SQLite or PostgreSQL) prepared for the ledger store.
+
+    ``pool_size`` (PostgreSQL): connections kept open, as many again on demand
+    (a multi-tenant host shares one pool among its tenants)."""
     backend = _check_url(url)
     if backend == "sqlite":
         args = {"connect_args": {"check_same_thread": False}}
@@ -51,6 +54,10 @@ def create_engine(url: str, *, pool: bool = True) -> Engine:
             sqlalchemy.create_engine(url, **args)
             if pool
             else sqlalchemy.create_engine(url, poolclass=NullPool, **args)
+        )
+    elif pool and pool_size is not None:
+        engine = sqlalchemy.create_engine(
+            url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size
         )
     elif pool:
         engine = sqlalchemy.create_engine(url, pool_pre_ping=True)

@@ -33,6 +33,7 @@ __all__ = ["SETTINGS_FILE", "Settings", "SettingsError", "load_settings"]
 
 SETTINGS_FILE = "scnode.toml"
 DATABASE_FILE = "scnode.sqlite"
+MASTER_KEY_FILE = "master.key"
 DEFAULT_PORT = 8470
 # Placeholder passwords seen in sample configurations; never acceptable off-host.
 PLACEHOLDER_PASSWORDS = frozenset(
@@ -67,6 +68,19 @@ class Settings(BaseSettings):
     )
     signature_tolerance_s: int = Field(
         default=300, ge=1, le=3600, description="Accepted clock skew of signed peer requests"
+    )
+    master_key_file: str = Field(
+        default="",
+        description="Multi-tenant host: file of the master key that seals the tenants' "
+        "keys (default HOME/master.key, created on first tenant); keep it out of the "
+        "database and its backups",
+    )
+    tenant_cache: int = Field(
+        default=64,
+        ge=1,
+        le=100_000,
+        description="Multi-tenant host: tenant apps each worker keeps loaded (least "
+        "recently used ones are shut down beyond this)",
     )
     governance_sweep_s: float = Field(
         default=5.0,
@@ -123,6 +137,13 @@ class Settings(BaseSettings):
                 " set a real password"
             )
         return self
+
+    @property
+    def master_key_path(self) -> Path:
+        """Where the multi-tenant host's master key is (see ``master_key_file``)."""
+        if self.master_key_file:
+            return Path(self.master_key_file).expanduser()
+        return self.home / MASTER_KEY_FILE
 
     @property
     def database_backend(self) -> str:

@@ -30,7 +30,6 @@ from node.witness import (
     WitnessKeyError,
     endorse_witness_key,
     get_view,
-    load_or_create_witness_key,
 )
 
 __all__ = ["router", "witness_of"]
@@ -48,7 +47,7 @@ def witness_of(request: Request) -> Witness:
             services: Services = app.state.services
             node_log: NodeLog = app.state.node_log
             try:
-                signer = load_or_create_witness_key(services.settings.home, node_log.origin)
+                signer = node_log.witness_key()
             except WitnessKeyError:
                 raise ProblemError(
                     503, "witness-key", "the witness key is unavailable", title="No witness key"
