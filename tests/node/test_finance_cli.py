@@ -35,8 +35,25 @@ def _month() -> str:
 
 @pytest.fixture(scope="module")
 def homes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str, Path]:
+    return make_homes(tmp_path_factory.mktemp("finance-cli"))
+
+
+def _snapshot(root: Path, available: int) -> Path:
+    as_of = (datetime.now(UTC) - timedelta(minutes=1)).replace(microsecond=0).isoformat()
+    position = {
+        "sku": "CHIP-000",
+        "location": "FAB1",
+        "as_of": as_of,
+        "quantities": {"available": available, "in_transit": 0, "in_inspection": 0},
+        "safety_stock": 10,
+    }
+    path = root / f"stock-{available}.json"
+    path.write_text(json.dumps({"positions": [position]}))
+    return path
+
+
+def make_homes(root: Path) -> tuple[Path, Path, str, Path]:
     """Borrower and bank homes, one snapshot, a grant, a pledge, and the exported bundle."""
-    root = tmp_path_factory.mktemp("finance-cli")
     borrower, bank = root / "borrower", root / "bank"
     log_vkey = _ok(borrower, "init", "--name", BORROWER).strip()
     bank_vkey = _ok(bank, "init", "--name", BANK).strip()
@@ -212,6 +229,35 @@ def test_second_pledge_beyond_the_stock_is_refused(homes: tuple[Path, Path, str,
     assert got.exit_code == 1
     assert "cannot cover" in got.output
     assert "Traceback" not in got.output
+
+
+def test_cover_names_a_snapshot_the_stock_cannot_cover_and_verify_fails_it(
+    tmp_path: Path,
+) -> None:
+    borrower, bank, log_vkey, _bundle = make_homes(tmp_path)
+    _ok(borrower, "publish", str(_snapshot(tmp_path, 1100)), "--json")
+    _ok(borrower, "publish", str(_snapshot(tmp_path, 650)), "--json")  # below the 700 pledged
+    got = _run(borrower, "finance", "cover")
+    assert got.exit_code == 1
+    assert "1 coverage proof(s) logged" in got.output  # the 1100 one
+    assert "cannot cover its 1 pledge(s): no coverage proof" in got.output
+    assert "Traceback" not in got.output
+    again = _run(borrower, "finance", "cover")  # idempotent: nothing new to prove
+    assert "0 coverage proof(s) logged" in again.output
+    bundle = tmp_path / "bundle2.json"
+    _ok(borrower, "finance", "export", "--bank", BANK, "--period", _month(), "--out", str(bundle))
+    report = _run(bank, "verify", str(bundle), "--vkey", log_vkey, "--max-gap-hours", "1000")
+    assert report.exit_code == 1
+    assert "Snapshots under pledge: 3, with verified coverage: 2" in report.output
+    assert "Snapshots without proven coverage: 1" in report.output
+    assert "coverage NOT proven" in report.output
+    as_json = json.loads(
+        _run(
+            bank, "verify", str(bundle), "--vkey", log_vkey, "--json", "--max-gap-hours", "1000"
+        ).output
+    )
+    assert as_json["ok"] is False
+    assert len(as_json["uncovered"]) == 1
 
 
 @pytest.mark.parametrize(

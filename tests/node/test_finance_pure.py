@@ -208,3 +208,30 @@ def test_a_mutated_pledge_field_parses_or_raises_the_domain_error(
     doc[field] = value  # type: ignore[assignment]
     with contextlib.suppress(FinanceFormatError):
         Pledge.from_json(doc)
+
+
+@given(doc=json_values, fields=st.lists(json_values, min_size=6, max_size=6))
+@settings(max_examples=80, deadline=None)
+def test_collateral_parsers_raise_only_the_domain_errors(doc: object, fields: list[object]) -> None:
+    from ledger import LedgerError, canonical_json
+    from node.finance import (
+        ANSWER_FORMAT,
+        Collateral,
+        CollateralRecord,
+        FinanceVerificationError,
+        verify_collateral_answer,
+    )
+
+    with contextlib.suppress(FinanceFormatError):
+        CollateralRecord.from_body(doc)  # type: ignore[arg-type]
+    with contextlib.suppress(FinanceFormatError):
+        Collateral.from_json(doc)  # type: ignore[arg-type]
+    names = ("bank", "keys", "size", "records", "evidence", "signature")
+    shaped = {"format": ANSWER_FORMAT, **dict(zip(names, fields, strict=True))}
+    for candidate in (doc, shaped):
+        try:
+            data = canonical_json(candidate)  # type: ignore[arg-type]
+        except LedgerError:
+            continue
+        with contextlib.suppress(FinanceFormatError, FinanceVerificationError):
+            verify_collateral_answer(data, vkey=BANK.vkey, keys=["a" * 64])
