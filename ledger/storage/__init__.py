@@ -2,7 +2,9 @@
 
 :class:`LedgerStore` keeps one log (entries, every complete tree node, signed
 checkpoints, and the head row that serialises writers); :class:`GroupCommitter`
-batches appends from many threads into one durable transaction. The schema is in
+batches appends from many threads into one durable transaction;
+:meth:`LedgerStore.transaction` gives a :class:`LedgerWriter` that appends and
+signs inside one transaction together with the caller's own rows. The schema is in
 :data:`metadata`; the node's migrations create it. See ``docs/storage.md``.
 """
 
@@ -16,12 +18,13 @@ from ledger.storage._records import (
     VerifyReport,
 )
 from ledger.storage._schema import metadata
-from ledger.storage._store import LedgerStore
+from ledger.storage._store import LedgerStore, LedgerWriter
 
 __all__ = [
     "Appended",
     "GroupCommitter",
     "LedgerStore",
+    "LedgerWriter",
     "NewEntry",
     "StoredCheckpoint",
     "StoredEntry",

@@ -62,7 +62,7 @@ from ledger.storage._sql import (
     nodes_sql,
 )
 
-__all__ = ["LedgerStore"]
+__all__ = ["LedgerStore", "LedgerWriter"]
 
 # rows per statement when deleting payloads or reading ranges
 _CHUNK = 500
@@ -158,33 +158,52 @@ class LedgerStore:
         """Append several entries in ONE transaction, in order; all or nothing."""
         if not items:
             return []
+        with self.transaction() as writer:
+            return writer.append_many(items)
+
+    @contextmanager
+    def transaction(self) -> Iterator[LedgerWriter]:
+        """ONE transaction holding the log's write lock, for appends, a checkpoint
+        and the caller's own rows (``writer.conn``), committed together on exit.
+
+        Everything written through the writer and on ``writer.conn`` is durable
+        together when the block ends, or (if it raises) none of it is: a crash or
+        an error between an append and the caller's rows never leaves one without
+        the other. The caller's tables must live in this store's database.
+        """
         with self._write() as (conn, head):
-            size, last = head.size, head.last_leaf_hash
-            origin_json = canonical_json(self.origin)
-            tree = CompactRange(size, _split_border(head.border))
-            entry_rows: list[tuple[object, ...]] = []
-            node_rows: list[tuple[object, ...]] = []
-            done: list[Appended] = []
-            for offset, item in enumerate(items):
-                seq = size + offset
-                entry = Entry(seq, item.kind, item.body, last, item.timestamp_ms, self.origin)
-                leaf = entry_leaf(entry, origin_json)
-                last = leaf_hash(leaf)
-                entry_rows.append((self.log_id, seq, leaf, last, item.kind, item.timestamp_ms))
-                node_rows.extend(
-                    (self.log_id, level, idx, digest) for (level, idx), digest in tree.append(last)
-                )
-                done.append(Appended(seq, last, leaf))
-            bulk_insert(conn, entries, entry_rows)
-            bulk_insert(conn, nodes, node_rows)
-            moved = conn.execute(
-                update(logs)
-                .where(logs.c.log_id == self.log_id, logs.c.size == size)
-                .values(size=tree.size, last_leaf_hash=last, border=b"".join(tree.hashes))
-            ).rowcount
-            if moved != 1:
-                raise StorageError("the log head moved during an append (lock not held)")
-        return done
+            yield LedgerWriter(self, conn, head)
+
+    def _append_on(
+        self, conn: Connection, head: _Head, items: Sequence[NewEntry]
+    ) -> tuple[list[Appended], _Head]:
+        size, last = head.size, head.last_leaf_hash
+        origin_json = canonical_json(self.origin)
+        tree = CompactRange(size, _split_border(head.border))
+        entry_rows: list[tuple[object, ...]] = []
+        node_rows: list[tuple[object, ...]] = []
+        done: list[Appended] = []
+        for offset, item in enumerate(items):
+            seq = size + offset
+            entry = Entry(seq, item.kind, item.body, last, item.timestamp_ms, self.origin)
+            leaf = entry_leaf(entry, origin_json)
+            last = leaf_hash(leaf)
+            entry_rows.append((self.log_id, seq, leaf, last, item.kind, item.timestamp_ms))
+            node_rows.extend(
+                (self.log_id, level, idx, digest) for (level, idx), digest in tree.append(last)
+            )
+            done.append(Appended(seq, last, leaf))
+        bulk_insert(conn, entries, entry_rows)
+        bulk_insert(conn, nodes, node_rows)
+        border = b"".join(tree.hashes)
+        moved = conn.execute(
+            update(logs)
+            .where(logs.c.log_id == self.log_id, logs.c.size == size)
+            .values(size=tree.size, last_leaf_hash=last, border=border)
+        ).rowcount
+        if moved != 1:
+            raise StorageError("the log head moved during an append (lock not held)")
+        return done, _Head(tree.size, last, border)
 
     # -- reading ---------------------------------------------------------------
 
@@ -331,44 +350,54 @@ class LedgerStore:
         if not signers:
             raise StorageError("signing a checkpoint needs at least one key")
         with self._write() as (conn, head):
-            head_size = head.size
-            size = head_size if size is None else size
-            if not 0 <= size <= head_size:
-                raise StorageError(f"tree size {size} is outside the log (size {head_size})")
-            if size == head_size:
-                root = head.root()
-            else:
-                root = root_from_nodes(size, self._nodes(conn, root_node_ids(size)))
-            latest = self._latest_checkpoint(conn)
-            if latest is not None and size < latest.size:
-                raise StorageError(
-                    f"refusing to sign size {size}: below the signed size {latest.size}"
-                )
-            if latest is not None and size == latest.size and root != latest.root:
-                raise StorageError(
-                    f"refusing to sign size {size} with another root than the signed checkpoint"
-                )
-            note = sign_checkpoint(Checkpoint(self.origin, size, root), signers)
-            if latest is not None and size == latest.size:
-                if note != latest.note:
-                    conn.execute(
-                        update(checkpoints)
-                        .where(checkpoints.c.log_id == self.log_id, checkpoints.c.size == size)
-                        .values(note=note, signed_ms=now_ms)
-                    )
-                    return StoredCheckpoint(size, root, note, latest.cosignatures, now_ms)
-                return latest
-            conn.execute(
-                insert(checkpoints).values(
-                    log_id=self.log_id,
-                    size=size,
-                    root=root,
-                    note=note,
-                    cosignatures="",
-                    signed_ms=now_ms,
-                )
+            return self._sign_on(conn, head, signers, now_ms, size)
+
+    def _sign_on(
+        self,
+        conn: Connection,
+        head: _Head,
+        signers: Sequence[NoteSigner],
+        now_ms: int,
+        size: int | None,
+    ) -> StoredCheckpoint:
+        if not signers:
+            raise StorageError("signing a checkpoint needs at least one key")
+        head_size = head.size
+        size = head_size if size is None else size
+        if not 0 <= size <= head_size:
+            raise StorageError(f"tree size {size} is outside the log (size {head_size})")
+        if size == head_size:
+            root = head.root()
+        else:
+            root = root_from_nodes(size, self._nodes(conn, root_node_ids(size)))
+        latest = self._latest_checkpoint(conn)
+        if latest is not None and size < latest.size:
+            raise StorageError(f"refusing to sign size {size}: below the signed size {latest.size}")
+        if latest is not None and size == latest.size and root != latest.root:
+            raise StorageError(
+                f"refusing to sign size {size} with another root than the signed checkpoint"
             )
-            return StoredCheckpoint(size, root, note, "", now_ms)
+        note = sign_checkpoint(Checkpoint(self.origin, size, root), signers)
+        if latest is not None and size == latest.size:
+            if note != latest.note:
+                conn.execute(
+                    update(checkpoints)
+                    .where(checkpoints.c.log_id == self.log_id, checkpoints.c.size == size)
+                    .values(note=note, signed_ms=now_ms)
+                )
+                return StoredCheckpoint(size, root, note, latest.cosignatures, now_ms)
+            return latest
+        conn.execute(
+            insert(checkpoints).values(
+                log_id=self.log_id,
+                size=size,
+                root=root,
+                note=note,
+                cosignatures="",
+                signed_ms=now_ms,
+            )
+        )
+        return StoredCheckpoint(size, root, note, "", now_ms)
 
     def add_cosignatures(self, size: int, lines: Iterable[str]) -> StoredCheckpoint:
         """Append witnesses' cosignature lines (verified by the caller) to a checkpoint."""
@@ -443,3 +472,39 @@ class LedgerStore:
                 conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
                 return verify_log(conn, self, verifiers, progress or (lambda _n: None))
+
+
+class LedgerWriter:
+    """Writes inside one :meth:`LedgerStore.transaction` (the log's write lock held).
+
+    ``conn`` is the transaction's connection: the caller writes its own rows on
+    it, so they commit (or roll back) with the entries. Appends made here are
+    visible to this transaction only until it commits.
+    """
+
+    def __init__(self, store: LedgerStore, conn: Connection, head: _Head) -> None:
+        self.store = store
+        self.conn = conn
+        self._head = head
+
+    @property
+    def size(self) -> int:
+        """The log's size in this transaction (after this writer's appends)."""
+        return self._head.size
+
+    def append_many(self, items: Sequence[NewEntry]) -> list[Appended]:
+        """Append entries in order (durable when the transaction commits)."""
+        if not items:
+            return []
+        done, self._head = self.store._append_on(self.conn, self._head, items)
+        return done
+
+    def append(self, kind: str, body: dict[str, JSONValue], now_ms: int) -> Appended:
+        return self.append_many([NewEntry(kind, body, now_ms)])[0]
+
+    def sign_checkpoint(
+        self, signers: Sequence[NoteSigner], now_ms: int, size: int | None = None
+    ) -> StoredCheckpoint:
+        """Sign a checkpoint at ``size`` (default: this transaction's size), stored
+        in this transaction; see :meth:`LedgerStore.sign_checkpoint`."""
+        return self.store._sign_on(self.conn, self._head, signers, now_ms, size)

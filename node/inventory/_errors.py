@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "ConflictError",
     "InputError",
     "InventoryError",
     "Issue",
@@ -63,3 +64,12 @@ class RefusedError(InventoryError):
 
     slug = "inventory-rules"
     title = "Records break governance rules"
+
+
+class ConflictError(InventoryError):
+    """Concurrent publishes kept changing what this snapshot depends on (an item's
+    salt, or the documents and previous snapshot of a sum statement); retry."""
+
+    status = 409
+    slug = "inventory-conflict"
+    title = "Snapshot conflicts with concurrent publishes"

@@ -1,18 +1,21 @@
-"""Publishing one snapshot: intake → mapping → rules → zk → ledger → private tables.
+"""Publishing one snapshot: intake → mapping → rules → zk → ledger + private tables.
 
 :meth:`Publisher.publish` does the whole path for one request body. Everything
-that can refuse the input runs before anything is written. Then, in order:
+that can refuse the input runs before anything is written. Then:
 
-1. the items' salts (new items only; one short transaction);
-2. commitments and proofs (no transaction open: this is the slow part);
-3. ONE transaction with every private row: the snapshot (``pending``), all its
-   positions with plaintext and openings, findings and exception cases;
-4. ONE ledger append of ONE ``inventory.snapshot`` entry (the ledger store's own
-   transaction), then a signed checkpoint;
-5. the snapshot marked ``published`` with its entry index.
+1. new items get fresh salts (kept in memory for now) and every position its
+   commitments and proofs (no transaction open: this is the slow part);
+2. ONE database transaction (:meth:`LedgerStore.transaction`, holding the log's
+   write lock) registers the new items, appends ONE ``inventory.snapshot``
+   entry, signs a checkpoint covering it and writes every private row (the
+   snapshot, all its positions with plaintext and openings, findings, cases,
+   data-quality lineage), then commits.
 
-A crash between 3 and 5 leaves a ``pending`` snapshot that no read route shows;
-it never leaves a ledger entry whose openings are lost.
+A crash or an error anywhere before that commit leaves nothing: no entry
+without its openings, no rows without their entry. If another publish
+registered one of this snapshot's new items first (its salt wins), the
+transaction rolls back, the positions of those items are committed and proven
+again under the stored salt, and the transaction runs again.
 """
 
 from __future__ import annotations
@@ -38,11 +41,11 @@ from governance import (
     rule_set_digest,
 )
 from ledger import NoteSigner
-from ledger.storage import LedgerStore, NewEntry
-from node.api.transactions import write_transaction
+from ledger.storage import LedgerStore, LedgerWriter
 from node.disclosure import active_policy
 from node.inventory._checks import Checked, Position, check_intake
 from node.inventory._entry import BELOW, ENTRY_KIND, Lineage, snapshot_body, subject_of
+from node.inventory._errors import ConflictError
 from node.inventory._intake import Intake, MappingContext, read_upload
 from node.inventory._prove import Committed, commit_positions
 from node.inventory._tables import (
@@ -71,6 +74,16 @@ def _insert_ignoring_conflicts(conn: Connection, table: Table) -> Insert:
 
 
 _CHUNK = 500
+#: transactions tried before a publish that keeps losing item races gives up
+_ATTEMPTS = 4
+
+
+class _StaleSalts(Exception):
+    """Another publish stored some of this snapshot's new items first."""
+
+    def __init__(self, subjects: dict[_Key, str]) -> None:
+        super().__init__("items registered concurrently")
+        self.subjects = subjects
 
 
 @dataclass(frozen=True)
@@ -124,44 +137,63 @@ class Publisher:
 
     # -- steps -------------------------------------------------------------------------
 
-    def _salts(self, positions: Sequence[Position]) -> list[str]:
-        """The public subject of every position (new items get a fresh salt)."""
+    def _salts(self, positions: Sequence[Position]) -> tuple[list[str], list[dict[str, str]]]:
+        """The public subject of every position, and the rows of new items (each
+        with a fresh salt; stored in the publish transaction)."""
         keys = list(dict.fromkeys(p.key for p in positions))
-        found = self._known_subjects(keys)
-        new = [k for k in keys if k not in found]
-        if new:
-            rows = []
-            for sku, location, lot in new:
+        found = self._known_subjects(keys, None)
+        rows = []
+        for key in keys:
+            if key not in found:
+                sku, location, lot = key
                 salt = self.rng.randbytes(32).hex()
-                subject = subject_of(sku, location or None, lot or None, salt)
+                found[key] = subject_of(sku, location or None, lot or None, salt)
                 rows.append(
-                    {"subject": subject, "sku": sku, "location": location, "lot": lot, "salt": salt}
+                    {
+                        "subject": found[key],
+                        "sku": sku,
+                        "location": location,
+                        "lot": lot,
+                        "salt": salt,
+                    }
                 )
-            with write_transaction(self.engine) as conn:
-                # another publish may add some of the same items first: keep its salts
-                conn.execute(_insert_ignoring_conflicts(conn, inventory_items), rows)
-            found = self._known_subjects(keys)
-        return [found[p.key] for p in positions]
+        return [found[p.key] for p in positions], rows
 
-    def _known_subjects(self, keys: Sequence[_Key]) -> dict[_Key, str]:
+    def _known_subjects(self, keys: Sequence[_Key], conn: Connection | None) -> dict[_Key, str]:
+        if conn is None:
+            with self.engine.connect() as own:
+                return self._known_subjects(keys, own)
         out: dict[_Key, str] = {}
         skus = sorted({k[0] for k in keys})
-        with self.engine.connect() as conn:
-            for start in range(0, len(skus), _CHUNK):
-                rows = conn.execute(
-                    select(
-                        inventory_items.c.sku,
-                        inventory_items.c.location,
-                        inventory_items.c.lot,
-                        inventory_items.c.subject,
-                    ).where(inventory_items.c.sku.in_(skus[start : start + _CHUNK]))
-                )
-                for r in rows:
-                    out[(r[0], r[1], r[2])] = r[3]
+        for start in range(0, len(skus), _CHUNK):
+            rows = conn.execute(
+                select(
+                    inventory_items.c.sku,
+                    inventory_items.c.location,
+                    inventory_items.c.lot,
+                    inventory_items.c.subject,
+                ).where(inventory_items.c.sku.in_(skus[start : start + _CHUNK]))
+            )
+            for r in rows:
+                out[(r[0], r[1], r[2])] = r[3]
         return out
 
+    def _register_items(self, conn: Connection, rows: Sequence[dict[str, str]]) -> None:
+        """Store the new items; _StaleSalts if another publish stored one first."""
+        if not rows:
+            return
+        for start in range(0, len(rows), _CHUNK):
+            conn.execute(
+                _insert_ignoring_conflicts(conn, inventory_items), rows[start : start + _CHUNK]
+            )
+        keys = [(r["sku"], r["location"], r["lot"]) for r in rows]
+        stored = self._known_subjects(keys, conn)
+        lost = {k: stored[k] for k, r in zip(keys, rows, strict=True) if stored[k] != r["subject"]}
+        if lost:
+            raise _StaleSalts(lost)
+
     def _exceptions(
-        self, committed: Sequence[Committed], now_ms: int, snapshot: str
+        self, conn: Connection, committed: Sequence[Committed], now_ms: int, snapshot: str
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Governance cases for positions below safety stock, and cases that cleared.
 
@@ -169,20 +201,19 @@ class Publisher:
         below = {c.body.subject for c in committed if any(f.fact == BELOW for f in c.body.facts)}
         proven = {c.body.subject for c in committed if c.body.facts and c.body.subject not in below}
         subjects = sorted(below | proven)
-        with self.engine.connect() as conn:
-            stored = (
-                [
-                    case_from_dict(json.loads(r[0]))
-                    for r in conn.execute(
-                        select(inventory_exceptions.c.document).where(
-                            inventory_exceptions.c.state != "resolved",
-                            inventory_exceptions.c.subject.in_(subjects),
-                        )
+        stored = (
+            [
+                case_from_dict(json.loads(r[0]))
+                for r in conn.execute(
+                    select(inventory_exceptions.c.document).where(
+                        inventory_exceptions.c.state != "resolved",
+                        inventory_exceptions.c.subject.in_(subjects),
                     )
-                ]
-                if subjects
-                else []
-            )
+                )
+            ]
+            if subjects
+            else []
+        )
         events: list[dict[str, Any]] = []
         rows: list[dict[str, Any]] = []
         facts = PeerFacts(partner=self.origin, safety_stock=dict.fromkeys(below, _GOV_BELOW))
@@ -219,11 +250,58 @@ class Publisher:
         published_by: str,
         advance: Callable[[int], None] = lambda _n: None,
     ) -> Published:
-        """Commit, prove, store and append what :meth:`prepare` returned."""
+        """Commit, prove, append and store what :meth:`prepare` returned (one transaction)."""
         positions = checked.positions
         snapshot = self.rng.randbytes(16).hex()
-        subjects = self._salts(positions)
-        committed = commit_positions(
+        subjects, new_items = self._salts(positions)
+        committed = self._commit(positions, subjects, snapshot, advance)
+        now_ms = self.clock()
+        signers = list(self.signers(now_ms))  # before writing: a node without keys stores nothing
+        for _attempt in range(_ATTEMPTS):
+            try:
+                with self.store.transaction() as writer:
+                    return self._write(
+                        writer,
+                        snapshot=snapshot,
+                        intake=intake,
+                        checked=checked,
+                        committed=committed,
+                        new_items=new_items,
+                        signers=signers,
+                        now_ms=now_ms,
+                        published_by=published_by,
+                    )
+            except _StaleSalts as stale:
+                # another publish stored some of these items first: its salts stand
+                subjects = [
+                    stale.subjects.get(p.key, s) for p, s in zip(positions, subjects, strict=True)
+                ]
+                new_items = [
+                    r
+                    for r in new_items
+                    if (r["sku"], r["location"], r["lot"]) not in stale.subjects
+                ]
+                redo = [n for n, p in enumerate(positions) if p.key in stale.subjects]
+                again = self._commit(
+                    [positions[n] for n in redo],
+                    [subjects[n] for n in redo],
+                    snapshot,
+                    lambda _n: None,
+                )
+                for n, c in zip(redo, again, strict=True):
+                    committed[n] = c
+        raise ConflictError(
+            f"concurrent publishes kept registering this snapshot's items ({_ATTEMPTS} attempts)"
+        )
+
+    def _commit(
+        self,
+        positions: Sequence[Position],
+        subjects: Sequence[str],
+        snapshot: str,
+        advance: Callable[[int], None],
+    ) -> list[Committed]:
+        return commit_positions(
             positions,
             subjects,
             origin=self.origin,
@@ -232,11 +310,25 @@ class Publisher:
             advance=advance,
             jobs=self.jobs,
         )
-        now_ms = self.clock()
-        signers = list(self.signers(now_ms))  # before writing: a node without keys stores nothing
-        with self.engine.connect() as conn:
-            policy_version = active_policy(conn).version
-        events, case_rows = self._exceptions(committed, now_ms, snapshot)
+
+    def _write(
+        self,
+        writer: LedgerWriter,
+        *,
+        snapshot: str,
+        intake: Intake,
+        checked: Checked,
+        committed: Sequence[Committed],
+        new_items: Sequence[dict[str, str]],
+        signers: Sequence[NoteSigner],
+        now_ms: int,
+        published_by: str,
+    ) -> Published:
+        """Everything the snapshot writes, on the writer's one transaction."""
+        conn = writer.conn
+        self._register_items(conn, new_items)
+        policy_version = active_policy(conn).version
+        events, case_rows = self._exceptions(conn, committed, now_ms, snapshot)
         lineage = Lineage(
             intake.source,
             intake.profile_version,
@@ -254,7 +346,10 @@ class Publisher:
         )
         digest = "sha256:" + hashlib.sha256(rfc8785.dumps(body)).hexdigest()
         findings = [{"n": n, **f.to_dict()} for n, f in checked.findings]
+        appended = writer.append(ENTRY_KIND, body, now_ms)
+        checkpoint = writer.sign_checkpoint(signers, now_ms)
         self._store_private(
+            conn,
             snapshot=snapshot,
             intake=intake,
             lineage=lineage,
@@ -264,20 +359,13 @@ class Publisher:
             now_ms=now_ms,
             digest=digest,
             published_by=published_by,
+            published={
+                "state": "published",
+                "seq": appended.seq,
+                "leaf_hash": appended.leaf_hash.hex(),
+                "checkpoint_size": checkpoint.size,
+            },
         )
-        appended = self.store.append_many([NewEntry(ENTRY_KIND, body, now_ms)])[0]
-        checkpoint = self.store.sign_checkpoint(signers, now_ms)
-        with write_transaction(self.engine) as conn:
-            conn.execute(
-                update(inventory_snapshots)
-                .where(inventory_snapshots.c.id == snapshot)
-                .values(
-                    state="published",
-                    seq=appended.seq,
-                    leaf_hash=appended.leaf_hash.hex(),
-                    checkpoint_size=checkpoint.size,
-                )
-            )
         return Published(
             snapshot=snapshot,
             seq=appended.seq,
@@ -329,6 +417,7 @@ class Publisher:
 
     def _store_private(
         self,
+        conn: Connection,
         *,
         snapshot: str,
         intake: Intake,
@@ -339,6 +428,7 @@ class Publisher:
         now_ms: int,
         digest: str,
         published_by: str,
+        published: dict[str, Any],
     ) -> None:
         position_rows = [
             {
@@ -374,40 +464,37 @@ class Publisher:
             }
             for f in findings
         ]
-        with write_transaction(self.engine) as conn:
-            conn.execute(
-                insert(inventory_snapshots).values(
-                    id=snapshot,
-                    state="pending",
-                    source=intake.source,
-                    profile_version=intake.profile_version,
-                    rule_set=lineage.rule_set,
-                    rule_set_digest=lineage.rule_set_digest,
-                    policy_version=lineage.policy_version,
-                    received_ms=now_ms,
-                    position_count=len(committed),
-                    body_digest=digest,
-                    published_by=published_by,
+        conn.execute(
+            insert(inventory_snapshots).values(
+                id=snapshot,
+                **published,
+                source=intake.source,
+                profile_version=intake.profile_version,
+                rule_set=lineage.rule_set,
+                rule_set_digest=lineage.rule_set_digest,
+                policy_version=lineage.policy_version,
+                received_ms=now_ms,
+                position_count=len(committed),
+                body_digest=digest,
+                published_by=published_by,
+            )
+        )
+        for start in range(0, len(position_rows), _CHUNK):
+            conn.execute(insert(inventory_positions), position_rows[start : start + _CHUNK])
+        self._observe(conn, snapshot=snapshot, intake=intake, committed=committed, now_ms=now_ms)
+        if finding_rows:
+            conn.execute(insert(inventory_findings), finding_rows)
+        for row in case_rows:
+            existing = conn.execute(
+                select(inventory_exceptions.c.case_id).where(
+                    inventory_exceptions.c.case_id == row["case_id"]
                 )
-            )
-            for start in range(0, len(position_rows), _CHUNK):
-                conn.execute(insert(inventory_positions), position_rows[start : start + _CHUNK])
-            self._observe(
-                conn, snapshot=snapshot, intake=intake, committed=committed, now_ms=now_ms
-            )
-            if finding_rows:
-                conn.execute(insert(inventory_findings), finding_rows)
-            for row in case_rows:
-                existing = conn.execute(
-                    select(inventory_exceptions.c.case_id).where(
-                        inventory_exceptions.c.case_id == row["case_id"]
-                    )
-                ).first()
-                if existing is None:
-                    conn.execute(insert(inventory_exceptions).values(**row))
-                else:
-                    conn.execute(
-                        update(inventory_exceptions)
-                        .where(inventory_exceptions.c.case_id == row["case_id"])
-                        .values(state=row["state"], document=row["document"])
-                    )
+            ).first()
+            if existing is None:
+                conn.execute(insert(inventory_exceptions).values(**row))
+            else:
+                conn.execute(
+                    update(inventory_exceptions)
+                    .where(inventory_exceptions.c.case_id == row["case_id"])
+                    .values(state=row["state"], document=row["document"])
+                )

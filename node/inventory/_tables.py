@@ -20,6 +20,7 @@ __all__ = [
     "inventory_exceptions",
     "inventory_findings",
     "inventory_items",
+    "inventory_movements",
     "inventory_positions",
     "inventory_snapshots",
     "metadata",
@@ -106,4 +107,27 @@ inventory_exceptions = Table(
     Column("document", Text, nullable=False),  # governance case_to_dict JSON (private)
     Column("opened_ms", BigInteger, nullable=False),
     Index("ix_inventory_exceptions_subject", "subject", "type"),
+)
+
+# The document effects (and adjustments) each snapshot's sum statements consumed:
+# one row per term, with the quantity and the opening of its commitment (secret).
+# A document's effect on an item's bucket is consumed once (the unique key).
+inventory_movements = Table(
+    "inventory_movements",
+    metadata,
+    Column("snapshot_id", String(32), nullable=False),
+    Column("subject", String(64), nullable=False),
+    Column("bucket", String(32), nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("document", String(64), nullable=True),  # None for an adjustment term
+    Column("document_seq", BigInteger, nullable=True),
+    Column("direction", String(3), nullable=False),  # in | out
+    Column("quantity", Text, nullable=False),  # plaintext
+    Column("commitment", String(66), nullable=False),
+    Column("opening", Text, nullable=False),  # hex (secret)
+    PrimaryKeyConstraint("snapshot_id", "subject", "bucket", "n", name="pk_inventory_movements"),
+    UniqueConstraint(
+        "document", "subject", "bucket", "direction", name="uq_inventory_movements_document"
+    ),
+    Index("ix_inventory_movements_document", "document"),
 )
