@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from governance import (
     WINDOWS,
     ExceptionCase,
+    ExceptionType,
     breach_counts,
     case_to_dict,
     dashboard_view,
@@ -112,12 +113,28 @@ def dashboard_json(
     return out
 
 
-def case_view(service: GovernanceService, case: ExceptionCase) -> dict[str, Any]:
-    """A case for the API: stored form, SLA state now, and its ledger events."""
+#: Case types whose findings quote the partner documents' quantities (received vs
+#: despatched, demand vs capacity).
+QUANTITY_CASE_TYPES = frozenset({ExceptionType.RECEIPT_MISMATCH, ExceptionType.CAPACITY_GAP})
+REDACTED = "(quantities withheld from this role)"
+
+
+def case_view(
+    service: GovernanceService, case: ExceptionCase, *, quantities: bool = True
+) -> dict[str, Any]:
+    """A case for the API: stored form, SLA state now, and its ledger events.
+
+    ``quantities=False`` (a reader whose role may not see plaintext quantities,
+    e.g. an auditor) withholds the finding messages of the case types that quote
+    document quantities; everything else of the case is shown."""
     now = service.clock()
     with service.engine.connect() as conn:
         events = load_events(conn, [case.id])[case.id]
     out = case_to_dict(case)
+    if not quantities and case.type in QUANTITY_CASE_TYPES:
+        out["evidence"] = [
+            {**e, "message": REDACTED} if "message" in e else e for e in out["evidence"]
+        ]
     out.pop("format", None)
     out["sla_state"] = case.sla_state(now)
     out["next_deadline"] = case.next_deadline()

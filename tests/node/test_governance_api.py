@@ -432,7 +432,8 @@ def test_bad_input_gets_problems(client: TestClient, node: GovNode) -> None:
     checks: list[tuple[str, str, dict[str, str], Any, int]] = [
         ("get", "/v1/governance/health", {}, None, 401),
         ("get", "/v1/governance/health", node.auth("bank"), None, 403),
-        ("get", "/v1/governance/exceptions", node.auth("auditor"), None, 403),
+        ("get", "/v1/governance/exceptions", node.auth("bank"), None, 403),
+        ("post", url + "/comment", node.auth("auditor"), {"text": "x"}, 403),
         ("get", "/v1/governance/health?window=week", admin, None, 422),
         ("get", "/v1/governance/dashboard?window=", admin, None, 422),
         ("get", "/v1/governance/exceptions?state=closed", admin, None, 422),

@@ -1,9 +1,19 @@
 """Governance: rule sets in force, partner health, exceptions with SLA clocks, lineage.
 
-This node's staff (admin, operator) see everything and act as the node; a
-partner (a ``partner`` token whose name is its node id, or a signing partner
-peer) sees only its own health and the cases it is assignee or raiser of, and
-acts under its own id. Auditors read health and the dashboard.
+Who may do what:
+
+| role | health, dashboard, rules, lineage | exception cases | act on cases |
+| --- | --- | --- | --- |
+| admin, operator | all partners | all | as this node |
+| auditor | all partners | all, read only (quantities withheld, see below) | no (403) |
+| partner | its own row | those assigned to it or raised by it | under its own id |
+| bank | no (403) | no (403) | no (403) |
+
+A partner is a ``partner`` token whose name is its node id, or a signing partner
+peer. The disclosure policy (``node.disclosure``) governs inventory positions, not
+cases, so these rules are enforced here; they follow it in one respect: only the
+owner's roles see plaintext quantities, so an auditor reading a receipt-mismatch
+or capacity case sees its findings without their quantity messages.
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ from node.api.deps import require_role
 from node.api.problems import ProblemError, problem_responses
 from node.auth.principal import Principal
 from node.auth.roles import Role
+from node.disclosure import OWNER_ROLES
 from node.governance import GovernanceService, governance_service
 from node.governance._rules import rule_set_document
 from node.governance._service import all_cases
@@ -30,6 +41,7 @@ router = APIRouter(prefix="/v1/governance", tags=["governance"])
 _STAFF = (Role.ADMIN, Role.OPERATOR)
 Reader = Annotated[Principal, Depends(require_role(*_STAFF, Role.AUDITOR, Role.PARTNER))]
 Actor = Annotated[Principal, Depends(require_role(*_STAFF, Role.PARTNER))]
+CaseReader = Annotated[Principal, Depends(require_role(*_STAFF, Role.AUDITOR, Role.PARTNER))]
 Window = Literal["hour", "day", "30d"]
 CaseId = Annotated[str, Path(pattern=r"^exc-[0-9a-f]{32}$", description="Exception case id")]
 NodeId = Annotated[str, Path(min_length=1, max_length=200, description="Partner node id")]
@@ -48,6 +60,11 @@ GovernanceDep = Annotated[GovernanceService, Depends(get_governance)]
 def party_of(principal: Principal) -> str | None:
     """``None`` for this node's own staff and auditors; a partner's node id otherwise."""
     return principal.name if principal.role is Role.PARTNER else None
+
+
+def may_see_quantities(principal: Principal) -> bool:
+    """Owner roles, and partners (a party to the documents a case quotes)."""
+    return principal.role in OWNER_ROLES or principal.role is Role.PARTNER
 
 
 def _actor(principal: Principal, service: GovernanceService) -> str:
@@ -166,13 +183,14 @@ def lineage(
 def exceptions(
     *,
     service: GovernanceDep,
-    who: Actor,
+    who: CaseReader,
     state: Annotated[list[Literal["open", "acknowledged", "resolved"]] | None, Query()] = None,
     type_: Annotated[list[ExceptionType] | None, Query(alias="type")] = None,
     assignee: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIST)] = 100,
 ) -> list[dict[str, Any]]:
-    """Exception cases, newest first (a partner: those it is assignee or raiser of)."""
+    """Exception cases, newest first (a partner: those it is assignee or raiser of;
+    an auditor: all, read only)."""
     found = all_cases(
         service,
         party=party_of(who),
@@ -182,7 +200,8 @@ def exceptions(
     )
     if assignee is not None:
         found = [c for c in found if c.assignee == assignee][:limit]
-    return [case_view(service, c) for c in found]
+    quantities = may_see_quantities(who)
+    return [case_view(service, c, quantities=quantities) for c in found]
 
 
 def _visible(service: GovernanceService, case_id: str, who: Principal) -> ExceptionCase:
@@ -195,9 +214,10 @@ def _visible(service: GovernanceService, case_id: str, who: Principal) -> Except
 @router.get(
     "/exceptions/{case_id}", response_model=Reply, responses=problem_responses(401, 403, 404, 422)
 )
-def exception(case_id: CaseId, service: GovernanceDep, who: Actor) -> dict[str, Any]:
+def exception(case_id: CaseId, service: GovernanceDep, who: CaseReader) -> dict[str, Any]:
     """One case with its SLA state and ledger events."""
-    return case_view(service, _visible(service, case_id, who))
+    case = _visible(service, case_id, who)
+    return case_view(service, case, quantities=may_see_quantities(who))
 
 
 _ACT = problem_responses(401, 403, 404, 409, 422)
