@@ -64,6 +64,7 @@ from node.finance._errors import (
     FinanceNotFoundError,
     FinanceVerificationError,
     PledgeRefusedError,
+    RegistryUnavailableError,
 )
 from node.finance._forward import (
     FORWARD_FORMAT,
@@ -144,6 +145,7 @@ __all__ = [
     "PledgeRef",
     "PledgeRefusedError",
     "RegistryHit",
+    "RegistryUnavailableError",
     "Review",
     "Shortfall",
     "SignedPledge",

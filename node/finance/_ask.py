@@ -23,7 +23,7 @@ from node.finance._collateral import (
     collateral_key,
     verify_collateral_answer,
 )
-from node.finance._errors import FinanceError
+from node.finance._errors import FinanceError, RegistryUnavailableError
 from node.finance._pledge import SignedPledge
 from node.peers import PeerRegistry
 from node.peers.registry import Peer
@@ -58,11 +58,13 @@ def ask_banks(
             with client_for(peer, signer, **extra) as client:
                 got = client.get(COLLATERAL_PATH, params=params)
         except httpx.HTTPError as exc:
-            raise FinanceError(
+            raise RegistryUnavailableError(
                 f"cannot ask bank {name} at {peer.url}: {exc.__class__.__name__}"
             ) from None
         if got.status_code != 200:
-            raise FinanceError(f"bank {name} at {peer.url} answered HTTP {got.status_code}")
+            raise RegistryUnavailableError(
+                f"bank {name} at {peer.url} answered HTTP {got.status_code}"
+            )
         try:
             answers.append(verify_collateral_answer(got.content, vkey=peer.vkey, keys=keys))
         except FinanceError as exc:

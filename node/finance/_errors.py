@@ -8,6 +8,7 @@ __all__ = [
     "FinanceNotFoundError",
     "FinanceVerificationError",
     "PledgeRefusedError",
+    "RegistryUnavailableError",
 ]
 
 
@@ -29,3 +30,7 @@ class PledgeRefusedError(FinanceError):
 
 class FinanceNotFoundError(FinanceFormatError):
     """A grant or pledge this node does not know."""
+
+
+class RegistryUnavailableError(FinanceError):
+    """Another bank's registry could not be asked (unreachable, or an HTTP error)."""

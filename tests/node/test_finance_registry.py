@@ -417,3 +417,34 @@ def test_a_hidden_pledge_is_refused_by_the_pure_check() -> None:
     mine = CollateralAnswer(A, (key,), ((4, CollateralRecord(key, pledge.id, "pledged")),))
     assert check_collateral(pledge, key, [mine]) == []
     assert COLLATERAL_KIND == "finance.collateral"
+
+
+def test_a_bank_that_cannot_be_asked_stops_the_signing(net: Net) -> None:
+    home = net.root / "bank-c"
+    vkey = _ok(home, "init", "--name", "bank-c.example").strip()
+    c = Bank(home, "bank-c.example", vkey, "")
+    dead = f"http://127.0.0.1:{free_port()}"
+    _ok(home, "peer", "add", dead, "--vkey", net.a.vkey, "--role", "bank")
+    fin = net.world.finance
+    grant, _, _ = fin.grant(
+        bank=c.name, skus=["CHIP-000"], sites=["FAB1"], from_ms=T0 - DAY, to_ms=T0 + DAY
+    )
+    request = fin.request_pledge(
+        grant_id=grant.id,
+        bank_vkey=c.vkey,
+        sku="CHIP-000",
+        site="FAB1",
+        quantity=10,
+        from_ms=T0 - HOUR,
+        to_ms=T0 + DAY,
+    )
+    path = _request_file(net, request, "c.json")
+    missing = _sign(net, c, path)  # no registry key yet
+    assert missing.exit_code == 1
+    assert "no network registry key" in missing.output
+    _ok(home, "finance", "registry-key", "--set", NETWORK_KEY.hex())
+    got = _sign(net, c, path)
+    assert got.exit_code == 1
+    assert f"cannot ask bank {net.a.name} at {dead}" in got.output
+    assert "Traceback" not in got.output
+    assert not Path(str(path) + ".sig").exists()

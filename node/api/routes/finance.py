@@ -49,6 +49,7 @@ from node.finance import (
     FinanceError,
     FinanceNotFoundError,
     PledgeRefusedError,
+    RegistryUnavailableError,
     SignedPledge,
     registry_lookup,
     vet_request,
@@ -117,6 +118,8 @@ def _finance(node_log: NodeLog, services: Services) -> Finance:
 def _problem(exc: Exception) -> ProblemError:
     if isinstance(exc, PledgeRefusedError):
         return ProblemError(409, "pledge-refused", str(exc), title="Pledge refused")
+    if isinstance(exc, RegistryUnavailableError):
+        return ProblemError(502, "registry-unavailable", str(exc)[:500], title="Bank unreachable")
     if isinstance(exc, FinanceNotFoundError):
         return ProblemError(404, "finance-not-found", str(exc), title="Not found")
     return ProblemError(422, "finance", str(exc)[:500], title="Financing request refused")
@@ -303,7 +306,9 @@ class Release(BaseModel):
     pledge: str = Field(pattern="^[0-9a-f]{32}$")
 
 
-@router.post("/collateral/release", status_code=201, responses=problem_responses(401, 403, 404))
+@router.post(
+    "/collateral/release", status_code=201, responses=problem_responses(401, 403, 404, 422)
+)
 def release(body: Annotated[Release, Body()], _who: Owner, node_log: NodeLogDep) -> dict[str, Any]:
     """Log that the pledge no longer holds its collateral (the loan ended)."""
     try:
