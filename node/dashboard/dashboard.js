@@ -39,7 +39,10 @@
     sparks_records: ["记录数", "records"],
     sparks_latency: ["P95 延迟", "p95 latency"],
     sparks_missing: ["缺失率", "missing rate"],
+    fault_since: ["起始", "since"],
   };
+  // Colour of each network-fault badge (the labels come with the data).
+  const FAULT_STATUS = { slow: "warn", down: "alert", garbage: "alert", forked: "alert" };
   const SPARK_LABELS = {
     records: "sparks_records",
     latency_p95_ms: "sparks_latency",
@@ -196,9 +199,31 @@
     return el(
       "tr",
       { class: "row s-" + row.status, "data-partner": row.partner, "data-status": row.status },
-      el("th", { scope: "row" }, el("span", { class: "dot s-" + row.status, "aria-hidden": "true" }), name),
+      el(
+        "th",
+        { scope: "row" },
+        el("span", { class: "dot s-" + row.status, "aria-hidden": "true" }),
+        name,
+        faultBadge(row.fault)
+      ),
       ...cells,
       sparks
+    );
+  }
+
+  // A peer's network fault (slow, down, garbage, forked) next to its name.
+  function faultBadge(fault) {
+    if (!fault) return null;
+    const status = FAULT_STATUS[fault.kind] || "alert";
+    return el(
+      "span",
+      {
+        class: "fault s-" + status,
+        "data-fault": fault.kind,
+        "data-since": fault.since_ms,
+        title: fault.detail + " · " + ui("fault_since") + " " + (fault.since_display || ""),
+      },
+      fault.label[lang]
     );
   }
 

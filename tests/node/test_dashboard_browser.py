@@ -20,9 +20,13 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from governance import PeerFacts
-from tests.node.helpers import free_port
+from node.auth.roles import Role
+from node.peers.faults import FaultKind, Probe, store_fault
+from node.peers.registry import PeerRegistry
+from tests.node.helpers import free_port, vkey_of
 from tests.node.test_governance_helpers import (
     MINUTE,
     SUPPLIER_A,
@@ -114,6 +118,22 @@ def _seed(node: GovNode) -> None:
         PeerFacts(SUPPLIER_B, safety_stock={"WAF-1@FAB2": "below", "WAF-2@FAB2": "at_or_above"})
     )
     node.service.sweep()
+    _fault(node, SUPPLIER_B, FaultKind.DOWN, "ConnectError")
+
+
+def _fault(node: GovNode, partner: str, kind: FaultKind, detail: str) -> None:
+    """``partner`` as a registered peer whose last round showed ``kind``."""
+    with node.engine.begin() as conn:
+        registry = PeerRegistry(conn)
+        found = [p for p in registry.list() if p.key.name == partner]
+        if found:
+            peer = found[0]
+        else:
+            vkey = vkey_of(partner, Ed25519PrivateKey.generate())
+            peer = registry.add(url="http://127.0.0.1:9", vkey=vkey, role=Role.PARTNER)
+    failure = kind if kind in (FaultKind.DOWN, FaultKind.GARBAGE) else None
+    probe = Probe(None if kind is FaultKind.DOWN else 2500, failure=failure)
+    store_fault(node.engine, peer.id, (kind, detail), now_ms=node.clock.now, probe=probe)
 
 
 def _api(url: str, node: GovNode) -> dict[str, Any]:
@@ -173,6 +193,17 @@ def test_dashboard_in_chromium(served: tuple[GovNode, str]) -> None:
             a_cov = page.locator(f'tr[data-partner="{SUPPLIER_A}"] td[data-key="mapping_coverage"]')
             assert a_cov.inner_text().strip() == "100.00 %"  # 10 of 10 source fields mapped
 
+            # network faults: a badge on the partner's row, coloured, zh label, detail on hover
+            b_api_fault = next(r for r in api["rows"] if r["partner"] == SUPPLIER_B)["fault"]
+            assert b_api_fault["kind"] == "down"
+            badge = b_row.locator("span.fault")
+            assert badge.get_attribute("data-fault") == "down"
+            assert badge.get_attribute("class") == "fault s-alert"
+            assert badge.inner_text() == "节点不可达"
+            assert badge.get_attribute("data-since") == str(b_api_fault["since_ms"])
+            assert "ConnectError" in (badge.get_attribute("title") or "")
+            assert page.locator(f'tr[data-partner="{SUPPLIER_A}"] span.fault').count() == 0
+
             # drill-down: fields and exceptions of a partner, then the lineage of a field
             b_row.locator("button.partner").click()
             page.wait_for_selector(f'#detail[data-partner="{SUPPLIER_B}"]')
@@ -197,7 +228,11 @@ def test_dashboard_in_chromium(served: tuple[GovNode, str]) -> None:
                     SUPPLIER_C, position(node.clock.now - 90, sku=f"PHN-{i}")
                 )
             node.service.sweep()
+            _fault(node, SUPPLIER_A, FaultKind.SLOW, "answered in 2500 ms (slow above 2000 ms)")
             page.wait_for_selector(f'tr[data-partner="{SUPPLIER_C}"]', timeout=15_000)
+            slow = page.locator(f'tr[data-partner="{SUPPLIER_A}"] span.fault[data-fault="slow"]')
+            slow.wait_for(timeout=15_000)
+            assert slow.get_attribute("class") == "fault s-warn"
             assert page.evaluate("window.__same_document === true")
             c_api = next(r for r in _api(url, node)["rows"] if r["partner"] == SUPPLIER_C)
             c_p50 = next(c for c in c_api["cells"] if c["key"] == "latency_p50_ms")
@@ -214,6 +249,8 @@ def test_dashboard_in_chromium(served: tuple[GovNode, str]) -> None:
                 "document.getElementById('title').innerText === 'Collaboration health dashboard'"
             )
             assert page.locator('th[data-col="latency_p95_ms"]').inner_text() == "latency p95"
+            assert b_row.locator("span.fault").inner_text() == "peer down"
+            assert slow.inner_text() == "slow peer"
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
 
