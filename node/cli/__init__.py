@@ -13,7 +13,7 @@ from node.cli import documents_cmd  # noqa: F401  isort: skip
 from node.cli import planning_cmd, connector_cmd  # noqa: F401  isort: skip
 from node.cli import demo_cmd, api_bench_cmd  # noqa: F401  isort: skip
 from node.cli import load_bench_cmd  # noqa: F401  isort: skip
-from node.cli import tenant_cmd  # noqa: F401  isort: skip
+from node.cli import tenant_cmd, tenant_bench_cmd  # noqa: F401  isort: skip
 from node.cli import documents_bench_cmd  # noqa: F401  isort: skip
 
 __all__ = ["bench", "main"]
