@@ -141,23 +141,24 @@ def start_coverage_loop(
     """Run :meth:`CoverageWorker.step` every ``interval_s`` in the running event loop (in a
     worker thread: it touches the database and the ledger); returns the coroutine that
     stops it. The first step (the catch-up) runs at once; a failing step is logged and
-    retried at the next tick, never ends the loop."""
+    retried at the next tick, never ends the loop. Stopping lets a step that is under
+    way finish (a thread cannot be interrupted), so the caller may dispose of the
+    database engine right after."""
+    stopping = asyncio.Event()
 
     async def run() -> None:
-        while True:
+        while not stopping.is_set():
             try:
                 await asyncio.to_thread(worker.step)
-            except asyncio.CancelledError:
-                raise
             except Exception:  # noqa: BLE001  one failed round must not stop coverage
                 _log.exception("coverage round failed; retrying in %.0f s", interval_s)
-            await asyncio.sleep(interval_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), interval_s)
 
     task = asyncio.get_running_loop().create_task(run(), name="finance-coverage-loop")
 
     async def stop() -> None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        stopping.set()
+        await task
 
     return stop

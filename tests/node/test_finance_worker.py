@@ -379,3 +379,33 @@ def test_start_finance_covers_a_snapshot_published_to_a_node(tmp_path: Path) -> 
     asyncio.run(run())
     assert later in proven()
     app.state.services.engine.dispose()
+
+
+def test_stopping_the_loop_lets_a_step_under_way_finish() -> None:
+    import threading
+
+    from node.finance import CoverResult
+
+    class Slow:
+        def __init__(self) -> None:
+            self.started = threading.Event()
+            self.finished = 0
+            self.calls = 0
+
+        def step(self) -> CoverResult:
+            self.calls += 1
+            self.started.set()
+            threading.Event().wait(0.2)  # a proof being made
+            self.finished += 1
+            return CoverResult((), ())
+
+    slow = Slow()
+
+    async def run() -> None:
+        stop = start_coverage_loop(slow, interval_s=3600)
+        while not slow.started.is_set():
+            await asyncio.sleep(0.005)
+        await stop()
+
+    asyncio.run(run())
+    assert slow.calls == slow.finished == 1
