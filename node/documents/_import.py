@@ -240,11 +240,11 @@ def _po(group: Sequence[_Row], defaults: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
-def _only(found: list[int], sku: str, where: str) -> int:
+def _only(found: list[int], sku: str, where: str, hint: str) -> int:
     if not found:
         raise TransitionError(f"{sku!r} is not on {where}")
     if len(found) > 1:
-        raise DocumentFormatError(f"{sku!r} is on several lines of {where}; give the lot")
+        raise DocumentFormatError(f"{sku!r} is on several lines of {where}; {hint}")
     return found[0]
 
 
@@ -258,7 +258,8 @@ def _despatch(
     for row in group:
         v = row.values
         where = f"purchase order {order.po_number} version {order.version}"
-        line = _only([x.line for x in order.lines if x.sku == v["sku"]], v["sku"], where)
+        found = [x.line for x in order.lines if x.sku == v["sku"]]
+        line = _only(found, v["sku"], where, "send that despatch as a document instead")
         item = {"line": line, "sku": v["sku"], "quantity_shipped": v["quantity_shipped"]}
         if v.get("lot"):
             item["lot"] = v["lot"]
@@ -304,7 +305,7 @@ def _receipt(
         candidates = [
             x.line for x in advice.lines if x.sku == sku and (not lot or not x.lot or x.lot == lot)
         ]
-        line = _only(candidates, sku, f"despatch {number}")
+        line = _only(candidates, sku, f"despatch {number}", "the rows must give the lot")
         lot = lot or next(x.lot for x in advice.lines if x.line == line)
         received = v["quantity_received"]
         rejected = v.get("quantity_rejected", 0)

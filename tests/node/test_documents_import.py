@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from node.cli import main
-from tests.node.documents_support import HTTP, ack, get, peer_id
+from tests.node.documents_support import HTTP, ack, desadv, get, peer_id, po, send
 from tests.node.test_witness_helpers import Node, network
 
 BUYER, SUPPLIER = "buyer.example/node", "supplier.example/node"
@@ -214,3 +214,27 @@ def test_import_from_the_shell(pair: list[Node], tmp_path: Path) -> None:
     code, out = _cli(buyer, "doc", "import", str(tmp_path / "none.csv"), "--to", to)
     assert code == 1
     assert "cannot read" in out
+
+
+def test_lines_that_cannot_be_placed_on_the_chain(pair: list[Node]) -> None:
+    buyer, supplier = pair
+    order = po("PO-X", [(1, "SKU-A", 5), (2, "SKU-A", 5), (3, "SKU-B", 5)])
+    for node, other, body in ((buyer, supplier, order), (supplier, buyer, ack("PO-X"))):
+        assert send(node, other, body).status_code == 201
+    rows = [{"po_number": "PO-X", "despatch_no": "D-1", "sku": "SKU-A", "qty": 1,
+             "ship_date": "2026-03-05", "expected_arrival": "2026-03-08"}]  # fmt: skip
+    twice = _problem(_import(supplier, buyer, json.dumps(rows), "json"))
+    assert "'SKU-A' is on several lines of purchase order PO-X version 1" in twice
+    rows[0]["sku"] = "SKU-Z"
+    unknown = _import(supplier, buyer, json.dumps(rows), "json")
+    assert unknown.status_code == 409, unknown.text
+    assert "'SKU-Z' is not on purchase order PO-X" in unknown.json()["detail"]
+    for number, qty in (("D-1", 2), ("D-2", 3)):
+        shipped = send(supplier, buyer, desadv("PO-X", number, [(3, "SKU-B", qty)]))
+        assert shipped.status_code == 201, shipped.text
+    receipt = "MBLNR,EBELN,MATNR,MENGE,BUDAT\n50001,PO-X,SKU-B,2,20260308\n"
+    open_two = _problem(_import(buyer, supplier, receipt, "csv"))
+    assert "has 2 open despatches (D-1, D-2)" in open_two
+    named = receipt.replace("BUDAT", "BUDAT,LIFEX").replace("20260308", "20260308,D-1")
+    made = _created(_import(buyer, supplier, named, "csv"))
+    assert made["documents"][0]["document"]["lines"][0]["line"] == 3
