@@ -33,6 +33,8 @@ from node.peers.tables import peer_faults
 
 __all__ = [
     "DEFAULT_SLOW_MS",
+    "NO_CHECKPOINT_YET",
+    "SEVERITY",
     "Fault",
     "FaultKind",
     "FaultState",
