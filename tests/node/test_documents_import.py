@@ -238,3 +238,42 @@ def test_lines_that_cannot_be_placed_on_the_chain(pair: list[Node]) -> None:
     named = receipt.replace("BUDAT", "BUDAT,LIFEX").replace("20260308", "20260308,D-1")
     made = _created(_import(buyer, supplier, named, "csv"))
     assert made["documents"][0]["document"]["lines"][0]["line"] == 3
+
+
+def test_an_approved_profile_maps_a_fourth_vocabulary(pair: list[Node], tmp_path: Path) -> None:
+    buyer, supplier = pair
+    approve = (
+        "map", "approve", "--source", "lieferant-de", "--by", "qa", "--timezone", "+01:00",
+        "Bestellnummer=po_number", "Artikel=sku", "Menge=quantity_ordered", "Einheit=uom",
+        "Preis=unit_cost", "Bestelldatum=timestamp",
+    )  # fmt: skip
+    code, out = _cli(buyer, *approve)
+    assert code == 0, out
+    export = tmp_path / "bestellung.csv"
+    export.write_text(
+        "Bestellnummer;Bestelldatum;Artikel;Menge;Einheit;Preis;Liefertermin\n"
+        "B-77;2026-03-01 09:00;SKU-A;12;ST;3.10;2026-03-20\n",
+        encoding="utf-8",
+    )
+    to = peer_id(buyer, supplier)
+    args = ("doc", "import", str(export), "--to", to, "--profile", "lieferant-de", "--json")
+    code, out = _cli(buyer, *args)
+    assert code == 1
+    assert "'Liefertermin' is unmapped" in out  # in no profile, and German to the matcher
+    code, out = _cli(buyer, *args, "--field", "Liefertermin=requested_date")
+    assert code == 1
+    assert "defaults.currency" in out
+    code, out = _cli(
+        buyer, *args, "--set", "currency=EUR", "--field", "Liefertermin=requested_date"
+    )
+    assert code == 0, out
+    result = json.loads(out)
+    how = {m["column"]: m["how"] for m in result["mapping"]}
+    assert how["Menge"].startswith("profile lieferant-de@")
+    assert how["Liefertermin"] == "given"
+    (doc,) = result["documents"]
+    assert doc["delivered_ms"] is not None
+    body = get(supplier, f"/v1/documents/{doc['hash']}").json()["document"]
+    assert body["issued_at"] == "2026-03-01T09:00:00+01:00"  # the profile's zone
+    assert body["lines"][0]["requested_date"] == "2026-03-20T00:00:00+01:00"
+    assert (body["currency"], body["lines"][0]["quantity_ordered"]) == ("EUR", 12)
