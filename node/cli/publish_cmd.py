@@ -105,12 +105,13 @@ def _show(done: Published, elapsed: float, *, as_json: bool) -> None:
 @click.option(
     "--jobs",
     type=click.IntRange(1, 64),
-    default=1,
-    show_default=True,
-    help="Worker processes for the range proofs (e.g. the number of cores).",
+    default=None,
+    help="Worker processes for the range proofs (default: the number of cores; 1: none).",
 )
 @pass_cli
-def publish_cmd(cli: CliContext, file: Path, source: str | None, as_json: bool, jobs: int) -> None:
+def publish_cmd(
+    cli: CliContext, file: Path, source: str | None, as_json: bool, jobs: int | None
+) -> None:
     """Publish an inventory snapshot (one ledger entry) from FILE."""
     from ledger import LedgerError
     from ledger.storage import LedgerStore

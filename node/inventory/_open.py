@@ -14,6 +14,7 @@ from governance import RuleSet
 from ledger import NoteSigner
 from ledger.storage import LedgerStore
 from node.disclosure import sync_home_policy
+from node.inventory._pool import default_jobs
 from node.inventory._profiles import HomeMapping
 from node.inventory._service import Publisher
 
@@ -51,9 +52,12 @@ def open_publisher(
     store: LedgerStore,
     signers: Callable[[int], Sequence[NoteSigner]],
     home: Path,
-    jobs: int = 1,
+    jobs: int | None = None,
 ) -> Publisher:
     """A publisher with the real clock and the system's cryptographic randomness.
+
+    ``jobs``: prover processes for the range proofs (default: the cores this
+    process may use; 1 proves in this process).
 
     Loads the home folder's disclosure policy first when it is newer than the
     stored one (:class:`~node.disclosure.PolicyError` if that file is malformed).
@@ -69,5 +73,5 @@ def open_publisher(
         rules=rules_in_force(engine),
         clock=now_ms,
         rng=secrets.SystemRandom(),
-        jobs=jobs,
+        jobs=default_jobs() if jobs is None else jobs,
     )

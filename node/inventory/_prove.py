@@ -11,21 +11,21 @@ then, when both available stock and safety stock are known, the fact:
 
 The cost is dominated by the range proof (one per position with a safety stock);
 commitments cost a fraction of a millisecond each. ``jobs`` > 1 spreads the
-proofs over worker processes.
+proofs over the process's long-lived prover pool (:mod:`node.inventory._pool`).
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from multiprocessing import get_context
 from typing import Final
 
 import zk
 from node.inventory._checks import Position
 from node.inventory._entry import AT_LEAST, BELOW, Fact, PositionBody, fact_context
+from node.inventory._pool import discard_pool, prover_pool
 
 __all__ = ["AVAILABLE", "SAFETY_STOCK", "Committed", "commit_positions", "fact_bits"]
 
@@ -33,8 +33,8 @@ AVAILABLE: Final = "available"
 SAFETY_STOCK: Final = "safety_stock"
 _SMALL_BITS: Final = 32
 _LARGE_BITS: Final = 64
-#: Below this many proofs per worker process, starting the processes costs more.
-_MIN_TASKS_PER_JOB: Final = 8
+#: Below this many proofs per worker process, the round trips cost more than they save.
+_MIN_TASKS_PER_JOB: Final = 2
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,22 @@ def _prove(task: _Task, rng: zk.Rng) -> bytes:
 def _prove_in_worker(task: _Task) -> bytes:
     """Worker-process entry: fresh system randomness in every process."""
     return _prove(task, secrets.SystemRandom())
+
+
+def _pooled(tasks: Sequence[_Task], jobs: int, rng: zk.Rng) -> Iterator[bytes]:
+    """The proofs of ``tasks`` in order, made by the prover pool; if the pool broke
+    (a worker died), it is discarded and the rest are made in this process."""
+    done = 0
+    try:
+        pool = prover_pool(jobs)
+        chunk = max(1, len(tasks) // (4 * jobs))
+        for proof in pool.map(_prove_in_worker, tasks, chunksize=chunk):
+            yield proof
+            done += 1
+    except BrokenProcessPool:
+        discard_pool()
+        for task in tasks[done:]:
+            yield _prove(task, rng)
 
 
 def _commit_one(
@@ -106,8 +122,8 @@ def commit_positions(
     """Commit to and prove the facts of every position (``advance(1)`` after each).
 
     With ``jobs`` > 1 and enough proofs to share, the range proofs are made by
-    that many worker processes (started for this call; each draws its nonces'
-    fresh bytes from the system's randomness); commitments are always made here.
+    the process's prover pool of that many workers (each draws its nonces' fresh
+    bytes from the system's randomness); commitments are always made here.
     """
     made = [
         _commit_one(p, s, origin, snapshot, rng) for p, s in zip(positions, subjects, strict=True)
@@ -115,25 +131,19 @@ def commit_positions(
     tasks = [t for _c, _o, t in made if t is not None]
     proofs: Iterator[bytes]
     if jobs > 1 and len(tasks) >= _MIN_TASKS_PER_JOB * jobs:
-        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
-        proofs = pool.map(_prove_in_worker, tasks, chunksize=max(1, len(tasks) // (4 * jobs)))
+        proofs = _pooled(tasks, jobs, rng)
     else:
-        pool = None
         proofs = (_prove(t, rng) for t in tasks)
     out = []
-    try:
-        for position, subject, (commitments, openings, task) in zip(
-            positions, subjects, made, strict=True
-        ):
-            facts: list[Fact] = []
-            if task is not None:
-                facts.append(Fact(AT_LEAST, next(proofs), task.bits))
-            elif position.safety_stock is not None and AVAILABLE in position.quantities:
-                facts.append(Fact(BELOW))
-            body = PositionBody(subject, position.as_of_ms, commitments, facts)
-            out.append(Committed(position, body, openings))
-            advance(1)
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+    for position, subject, (commitments, openings, task) in zip(
+        positions, subjects, made, strict=True
+    ):
+        facts: list[Fact] = []
+        if task is not None:
+            facts.append(Fact(AT_LEAST, next(proofs), task.bits))
+        elif position.safety_stock is not None and AVAILABLE in position.quantities:
+            facts.append(Fact(BELOW))
+        body = PositionBody(subject, position.as_of_ms, commitments, facts)
+        out.append(Committed(position, body, openings))
+        advance(1)
     return out
