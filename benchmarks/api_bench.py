@@ -1,27 +1,30 @@
 """``scnode bench api``: the node service's speed over HTTP on loopback.
 
 A fresh node (``scnode init`` in a temporary home) is served by ``scnode serve``
-in a child process on a free loopback port; this process is the client (httpx,
-asyncio, bounded concurrency, each timed phase bounded in wall time).
+in a child process on a free loopback port. Publishing is timed from this process
+(httpx, one request at a time). The timed read and witness phases are driven by
+``clients`` client processes of :mod:`benchmarks.api_client` (raw asyncio
+HTTP/1.1 keep-alive connections, one request in flight each, each phase bounded
+in wall time); throughput is the successful requests over the window from the
+first client's start to the last one's end.
 
 * ``publish100_p50_ms`` / ``publish100_p99_ms``: ``POST /v1/inventory/snapshots``
   of 100 canonical positions (commitments, an at-least proof per position,
   one ledger append and a signed checkpoint), one request at a time.
 * ``read_rps`` / ``read_p99_ms``: mixed ``GET /v1/ledger/checkpoint`` and
   ``GET /v1/ledger/proof/inclusion?index=`` (random index) with a bearer token,
-  ``concurrency`` requests in flight.
+  ``concurrency`` connections (requests in flight) over the client processes.
 * ``witness_rps``: C2SP ``POST /v1/witness/add-checkpoint`` of other logs'
-  checkpoints (one growing log per in-flight slot, each known to the node as a
-  peer; every request carries a consistency proof from the previous size).
+  checkpoints (``witness_logs`` growing logs, one connection each, each known to
+  the node as a peer; every request carries a consistency proof from the
+  previous size).
 * ``load_average_before`` / ``_after``: the machine's load (a busy machine gives
-  lower figures). Client and server share the machine's cores.
+  lower figures). Client processes and server share the machine's cores.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
-import random
 import socket
 import statistics
 import subprocess
@@ -37,13 +40,13 @@ from typing import Any
 
 import httpx
 
-from ledger import Checkpoint, NoteSigner, leaf_hash, node_hash, sign_checkpoint
+from benchmarks.api_client import ClientError, LoadResult, LoadSpec, run_load
+from benchmarks.api_log import GrowingLog
 from node.app import make_engine
 from node.auth.roles import Role
 from node.auth.tokens import create_token
 from node.peers.registry import PeerRegistry
 from node.settings import load_settings
-from node.witness import render_add_checkpoint
 
 __all__ = ["ApiBenchError", "GrowingLog", "format_results", "run", "steps"]
 
@@ -76,49 +79,6 @@ def _percentile(values: list[float], q: float) -> float:
         return 0.0
     rank = min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))
     return ordered[rank]
-
-
-class GrowingLog:
-    """A peer's log in memory: RFC 9162 roots and consistency proofs, signed notes."""
-
-    def __init__(self, origin: str) -> None:
-        self.signer = NoteSigner.generate(origin)
-        self.origin = origin
-        self._leaves: list[bytes] = []
-        self._cache: dict[tuple[int, int], bytes] = {}
-
-    @property
-    def size(self) -> int:
-        return len(self._leaves)
-
-    def _mth(self, lo: int, hi: int) -> bytes:
-        if hi - lo == 1:
-            return self._leaves[lo]
-        cached = self._cache.get((lo, hi))
-        if cached is None:
-            k = 1 << ((hi - lo - 1).bit_length() - 1)
-            cached = node_hash(self._mth(lo, lo + k), self._mth(lo + k, hi))
-            self._cache[(lo, hi)] = cached
-        return cached
-
-    def _subproof(self, m: int, lo: int, hi: int, complete: bool) -> list[bytes]:
-        n = hi - lo
-        if m == n:
-            return [] if complete else [self._mth(lo, hi)]
-        k = 1 << ((n - 1).bit_length() - 1)
-        if m <= k:
-            return [*self._subproof(m, lo, lo + k, complete), self._mth(lo + k, hi)]
-        return [*self._subproof(m - k, lo + k, hi, False), self._mth(lo, lo + k)]
-
-    def grow(self) -> bytes:
-        """Append one leaf; the add-checkpoint body from the previous size."""
-        old = self.size
-        self._leaves.append(leaf_hash(f"{self.origin} entry {old}".encode()))
-        proof = self._subproof(old, 0, self.size, True) if old > 0 else []
-        note = sign_checkpoint(
-            Checkpoint(self.origin, self.size, self._mth(0, self.size)), [self.signer]
-        )
-        return render_add_checkpoint(old, proof, note)
 
 
 @dataclass
@@ -224,68 +184,45 @@ def _publish(server: _Server, runs: int, positions: int, advance: Advance) -> li
     return times
 
 
-@dataclass
-class _Phase:
-    latencies_ms: list[float] = field(default_factory=list)
-    errors: int = 0
-    elapsed_s: float = 0.0
-
-    @property
-    def rps(self) -> float:
-        return len(self.latencies_ms) / self.elapsed_s if self.elapsed_s > 0 else 0.0
+def _split(total: int, parts: int) -> list[int]:
+    """``total`` connections over ``parts`` client processes (none left empty)."""
+    parts = max(1, min(parts, total))
+    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
 
 
-async def _reads(server: _Server, size: int, concurrency: int, duration_s: float) -> _Phase:
-    phase = _Phase()
-    headers = {"Authorization": f"Bearer {server.reader}"}
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    rng = random.Random(1)
-    async with httpx.AsyncClient(
-        base_url=server.url, headers=headers, limits=limits, timeout=REQUEST_TIMEOUT_S
-    ) as client:
-        start = time.perf_counter()
-        deadline = start + duration_s
-
-        async def worker() -> None:
-            while time.perf_counter() < deadline:
-                if rng.random() < 0.5:
-                    path = "/v1/ledger/checkpoint"
-                else:
-                    path = f"/v1/ledger/proof/inclusion?index={rng.randrange(size)}"
-                t0 = time.perf_counter()
-                r = await client.get(path)
-                if r.status_code == 200:
-                    phase.latencies_ms.append((time.perf_counter() - t0) * 1000)
-                else:
-                    phase.errors += 1
-
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        phase.elapsed_s = time.perf_counter() - start
-    return phase
+def _reads(
+    server: _Server, size: int, concurrency: int, clients: int, duration_s: float
+) -> LoadResult:
+    host, port = _host_port(server.url)
+    specs = [
+        LoadSpec(
+            "reads", host, port, duration_s, connections=n, token=server.reader, size=size, seed=i
+        )
+        for i, n in enumerate(_split(concurrency, clients))
+    ]
+    return run_load(specs)
 
 
-async def _witness(server: _Server, duration_s: float) -> _Phase:
-    phase = _Phase()
-    limits = httpx.Limits(max_connections=len(server.logs))
-    async with httpx.AsyncClient(
-        base_url=server.url, limits=limits, timeout=REQUEST_TIMEOUT_S
-    ) as client:
-        start = time.perf_counter()
-        deadline = start + duration_s
+def _witness(server: _Server, clients: int, duration_s: float) -> LoadResult:
+    host, port = _host_port(server.url)
+    logs = [(log.origin, log.seed) for log in server.logs]
+    specs: list[LoadSpec] = []
+    taken = 0
+    for n in _split(len(logs), clients):
+        mine = tuple(logs[taken : taken + n])
+        taken += n
+        specs.append(LoadSpec("witness", host, port, duration_s, connections=n, logs=mine))
+    return run_load(specs)
 
-        async def worker(log: GrowingLog) -> None:
-            while time.perf_counter() < deadline:
-                body = log.grow()
-                t0 = time.perf_counter()
-                r = await client.post("/v1/witness/add-checkpoint", content=body)
-                if r.status_code == 200:
-                    phase.latencies_ms.append((time.perf_counter() - t0) * 1000)
-                else:
-                    phase.errors += 1
 
-        await asyncio.gather(*(worker(log) for log in server.logs))
-        phase.elapsed_s = time.perf_counter() - start
-    return phase
+def _host_port(url: str) -> tuple[str, int]:
+    host, _, port = url.removeprefix("http://").partition(":")
+    return host, int(port)
+
+
+def _rps(phase: LoadResult) -> float:
+    elapsed = phase.ended - phase.started
+    return len(phase.latencies_ms) / elapsed if elapsed > 0 else 0.0
 
 
 def run(
@@ -295,6 +232,7 @@ def run(
     publish_runs: int = 5,
     positions: int = POSITIONS,
     concurrency: int = 16,
+    clients: int = 2,
     witness_logs: int = 4,
     root: Path | None = None,
     advance: Advance = lambda _n: None,
@@ -317,21 +255,25 @@ def run(
                 timeout=REQUEST_TIMEOUT_S,
             )
             size = int(checkpoint.text.splitlines()[1])
-            reads = asyncio.run(_reads(server, size, concurrency, duration_s))
-            advance(1)
-            witness = asyncio.run(_witness(server, duration_s))
-            advance(1)
+            try:
+                reads = _reads(server, size, concurrency, clients, duration_s)
+                advance(1)
+                witness = _witness(server, clients, duration_s)
+                advance(1)
+            except ClientError as exc:
+                raise ApiBenchError(str(exc)) from None
     load_after = os.getloadavg()
     return {
         "publish100_p50_ms": round(statistics.median(publish), 1),
         "publish100_p99_ms": round(_percentile(publish, 0.99), 1),
-        "read_rps": round(reads.rps, 1),
+        "read_rps": round(_rps(reads), 1),
         "read_p50_ms": round(_percentile(reads.latencies_ms, 0.5), 2),
         "read_p99_ms": round(_percentile(reads.latencies_ms, 0.99), 2),
-        "witness_rps": round(witness.rps, 1),
+        "witness_rps": round(_rps(witness), 1),
         "witness_p99_ms": round(_percentile(witness.latencies_ms, 0.99), 2),
         "read_errors": reads.errors,
         "witness_errors": witness.errors,
+        "first_error": reads.first_error or witness.first_error,
         "reads": len(reads.latencies_ms),
         "witness_checkpoints": len(witness.latencies_ms),
         "publish_runs": publish_runs,
@@ -339,6 +281,7 @@ def run(
         "log_size": size,
         "workers": workers,
         "concurrency": concurrency,
+        "client_processes": clients,
         "witness_logs": witness_logs,
         "duration_s": duration_s,
         "cpus": os.cpu_count(),
@@ -351,7 +294,8 @@ def format_results(result: dict[str, Any]) -> list[str]:
     """Human-readable lines of :func:`run`'s figures."""
     return [
         f"api benchmark: scnode serve, {result['workers']} worker(s), loopback, "
-        f"{result['cpus']} CPUs (client on the same machine)",
+        f"{result['cpus']} CPUs ({result['client_processes']} client processes on the same "
+        "machine)",
         f"  publish 100 positions: p50 {result['publish100_p50_ms']} ms, "
         f"p99 {result['publish100_p99_ms']} ms ({result['publish_runs']} runs)",
         f"  reads (checkpoint + inclusion proof, {result['concurrency']} in flight): "

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Connection
+from starlette.concurrency import run_in_threadpool
 
 from node.api.problems import ProblemError
 from node.api.services import Services
@@ -23,6 +24,7 @@ from node.auth.principal import Principal
 from node.auth.roles import Role
 from node.auth.signatures import parse_signature, verify_signature
 from node.auth.tokens import authenticate_token
+from node.disclosure import Policy, PolicyCache, PolicyError
 from node.peers.registry import PeerRegistry
 from node.settings import Settings
 
@@ -31,15 +33,21 @@ __all__ = [
     "ConnectionDep",
     "CurrentPeer",
     "CurrentPrincipal",
+    "PolicyDep",
     "ServicesDep",
     "SettingsDep",
     "TokenCache",
+    "disclosure_policy",
     "forget_token",
     "require_role",
 ]
 
 
-def get_services(request: Request) -> Services:
+# Dependencies that do no I/O are ``async def``: FastAPI runs a plain ``def``
+# dependency in a worker thread, a hop that costs more than the work itself.
+
+
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -47,7 +55,7 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_settings(services: ServicesDep) -> Settings:
+async def get_settings(services: ServicesDep) -> Settings:
     return services.settings
 
 
@@ -123,11 +131,11 @@ def _peer_principal(request: Request, body: bytes, services: Services) -> Princi
     return Principal(kind="peer", id=peer.id, name=peer.key.name, role=peer.role)
 
 
-def get_peer(
+async def get_peer(
     request: Request, body: Annotated[bytes, Depends(request_body)], services: ServicesDep
 ) -> Principal:
     """The peer that signed this request (RFC 9421), or 401/403."""
-    return _peer_principal(request, body, services)
+    return await run_in_threadpool(_peer_principal, request, body, services)
 
 
 # A valid token's principal is reused for this long without a database query. A
@@ -191,20 +199,26 @@ def forget_token(request: Request, token_id: str) -> None:
     _token_cache(request).forget(token_id)
 
 
-def _bearer_principal(request: Request, token: str, services: Services) -> Principal:
+def _authenticate(services: Services, token: str) -> Principal:
+    with services.engine.connect() as conn:
+        return authenticate_token(conn, token)
+
+
+async def _bearer_principal(request: Request, token: str, services: Services) -> Principal:
+    """A cached principal without leaving the event loop, else one database lookup
+    in a worker thread."""
     cache = _token_cache(request)
     key = TokenCache.key(token)
     now = time.monotonic()
     cached = cache.get(key, now)
     if cached is not None:
         return cached
-    with services.engine.connect() as conn:
-        principal = authenticate_token(conn, token)
+    principal = await run_in_threadpool(_authenticate, services, token)
     cache.put(key, principal, now)
     return principal
 
 
-def get_principal(
+async def get_principal(
     request: Request, body: Annotated[bytes, Depends(request_body)], services: ServicesDep
 ) -> Principal:
     """The caller: a bearer token holder, else a signing peer, else 401."""
@@ -213,21 +227,51 @@ def get_principal(
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthenticationError("Authorization must be 'Bearer <token>'")
-        return _bearer_principal(request, token.strip(), services)
+        return await _bearer_principal(request, token.strip(), services)
     if request.headers.get("signature-input") is not None:
-        return _peer_principal(request, body, services)
+        return await run_in_threadpool(_peer_principal, request, body, services)
     raise AuthenticationError("authentication required (Bearer token or peer signature)")
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def _policy_cache(request: Request, services: Services) -> PolicyCache:
+    state = request.app.state
+    cache: PolicyCache | None = getattr(state, "policy_cache", None)
+    if cache is None:
+        cache = PolicyCache(services.engine, services.settings.home)
+        state.policy_cache = cache
+    return cache
+
+
+async def disclosure_policy(request: Request, services: ServicesDep) -> Policy:
+    """The disclosure policy in force (cached for ``POLICY_CACHE_TTL_S`` seconds);
+    503 if the home folder's policy file is malformed."""
+    cache = _policy_cache(request, services)
+    policy = cache.cached()
+    if policy is not None:
+        return policy
+    try:
+        return await run_in_threadpool(cache.reload)
+    except PolicyError:
+        raise ProblemError(
+            503,
+            "disclosure-policy",
+            "the node's disclosure policy file is invalid",
+            title="Disclosure policy unavailable",
+        ) from None
+
+
+PolicyDep = Annotated[Policy, Depends(disclosure_policy)]
 CurrentPeer = Annotated[Principal, Depends(get_peer)]
 
 
-def require_role(*roles: Role) -> Callable[[Principal], Principal]:
+def require_role(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that admits only callers holding one of ``roles``."""
     allowed = frozenset(roles)
 
-    def check(principal: CurrentPrincipal) -> Principal:
+    async def check(principal: CurrentPrincipal) -> Principal:
         if principal.role not in allowed:
             raise PermissionDeniedError(f"this operation needs role {' or '.join(sorted(allowed))}")
         return principal

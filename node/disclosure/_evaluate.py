@@ -1,20 +1,23 @@
-"""The one function that decides what a caller sees of one inventory position.
+"""The one function that decides what a caller sees: of one inventory position,
+or of this node's ledger (its checkpoint and proofs, or one entry by its kind).
 
-Every read route asks :func:`evaluate` for each position before showing
-anything of it; nothing else in the node decides disclosure.
+Every read route asks :func:`evaluate` for each position, and every ledger route
+for the checkpoint, the proofs or each entry, before showing anything of it;
+nothing else in the node decides disclosure.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Final
 
 from node.auth.roles import Role
 from node.disclosure._grants import Grant
 from node.disclosure._patterns import matches
 from node.disclosure._policy import OWNER_ROLES, Policy, Scope, View
 
-__all__ = ["Caller", "Decision", "Item", "evaluate", "may_list_quantities"]
+__all__ = ["PROOFS", "Caller", "Decision", "Item", "LedgerItem", "evaluate", "may_list_quantities"]
 
 
 @dataclass(frozen=True)
@@ -35,32 +38,55 @@ class Item:
 
 
 @dataclass(frozen=True)
+class LedgerItem:
+    """What is asked about on the ledger: an entry of ``kind``, or (``kind`` None)
+    the signed checkpoint and the inclusion and consistency proofs."""
+
+    kind: str | None = None
+
+
+#: The checkpoint and the proofs (hashes and signatures, no entry content).
+PROOFS: Final = LedgerItem()
+
+
+@dataclass(frozen=True)
 class Decision:
     quantities: bool = False
     commitments: bool = False
     facts: bool = False
     openings: frozenset[str] = field(default_factory=frozenset)
+    ledger: bool = False  # a ledger item: may read it
 
     def may_open(self, bucket: str) -> bool:
         return "*" in self.openings or bucket in self.openings
 
     @property
     def visible(self) -> bool:
-        return self.quantities or self.commitments or self.facts or bool(self.openings)
+        return (
+            self.quantities or self.commitments or self.facts or bool(self.openings) or self.ledger
+        )
 
 
 NOTHING = Decision()
+READABLE = Decision(ledger=True)
 _ALL_OPENINGS = frozenset({"*"})
 
 
-def evaluate(policy: Policy, caller: Caller, item: Item, grants: Iterable[Grant]) -> Decision:
+def evaluate(
+    policy: Policy, caller: Caller, item: Item | LedgerItem, grants: Iterable[Grant] = ()
+) -> Decision:
     """What ``caller`` may see of ``item`` under ``policy`` and the caller's ``grants``.
 
     ``grants`` may hold anyone's grants: only active ones made to this caller's party
     and role count. Plaintext quantities go to the owner's roles only, whatever the
-    policy says (the parser refuses such a policy too).
+    policy says (the parser refuses such a policy too). A :class:`LedgerItem` is
+    decided by the role's ledger rule alone (``Decision.ledger``).
     """
     rule = policy.rule(caller.role)
+    if isinstance(item, LedgerItem):
+        if item.kind is None:
+            return READABLE if rule.ledger.proofs else NOTHING
+        return READABLE if matches(rule.ledger.entries, item.kind) else NOTHING
     if not rule.views or rule.scope is Scope.NONE:
         return NOTHING
     openings: frozenset[str] = frozenset()

@@ -4,9 +4,20 @@ A policy is a JSON (or TOML) document, versioned, with one rule per role and a
 list of parties (peer companies) with the SKUs and sites each one is scoped to::
 
     {"format": "scnode-disclosure-policy/v1", "version": 2,
-     "roles": {"partner": {"views": ["facts"], "scope": "supplied"}, ...},
+     "roles": {"partner": {"views": ["facts"], "scope": "supplied",
+                           "ledger": {"proofs": true,
+                                      "entries": ["inventory.snapshot", "key.rotate"]}},
+               ...},
      "parties": [{"party": "module-maker", "role": "partner",
                   "skus": ["CHIP-*"], "locations": ["*"]}]}
+
+A role's ``ledger`` rule says what it may read of this node's ledger over HTTP:
+``proofs`` (the signed checkpoint, inclusion and consistency proofs: hashes and
+signatures, no entry content) and ``entries``, patterns of the entry kinds whose
+entries (leaf and body) it may read (``*``, ``PREFIX*`` or an exact kind). A rule
+without ``ledger`` gets the built-in policy's ledger rule for that role (policies
+stored before ledger rules existed keep their meaning); an explicit empty rule
+(``{"proofs": false, "entries": []}``) shows nothing.
 
 The parser refuses unknown keys, unknown roles, views and scopes, and any policy
 that would show plaintext quantities to anyone but the owner's roles (``admin``,
@@ -15,6 +26,7 @@ that would show plaintext quantities to anyone but the owner's roles (``admin``,
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import tomllib
@@ -31,8 +43,10 @@ from node.disclosure._errors import PolicyError
 from node.disclosure._patterns import check_patterns
 
 __all__ = [
+    "NO_LEDGER",
     "OWNER_ROLES",
     "POLICY_FORMAT",
+    "LedgerRule",
     "Party",
     "Policy",
     "RoleRule",
@@ -74,9 +88,22 @@ _OPENING_SCOPES: Final = frozenset({Scope.ALL, Scope.GRANTED})
 
 
 @dataclass(frozen=True)
+class LedgerRule:
+    """What a role may read of the ledger: proofs (checkpoint, inclusion and
+    consistency proofs) and the entries of the kinds matching ``entries``."""
+
+    proofs: bool = False
+    entries: tuple[str, ...] = ()
+
+
+NO_LEDGER: Final = LedgerRule()
+
+
+@dataclass(frozen=True)
 class RoleRule:
     views: frozenset[View]
     scope: Scope
+    ledger: LedgerRule = NO_LEDGER
 
 
 @dataclass(frozen=True)
@@ -96,7 +123,7 @@ class Policy:
     parties: tuple[Party, ...]
 
     def rule(self, role: Role) -> RoleRule:
-        return self.roles.get(role, RoleRule(frozenset(), Scope.NONE))
+        return self.roles.get(role, RoleRule(frozenset(), Scope.NONE, NO_LEDGER))
 
     def parties_of(self, party: str, role: Role) -> tuple[Party, ...]:
         return tuple(p for p in self.parties if p.party == party and p.role == role)
@@ -118,11 +145,27 @@ def _role(value: object, where: str) -> Role:
         raise PolicyError(f"{where}: unknown role {value!r}") from None
 
 
-def _rule(role: Role, raw: object) -> RoleRule:
+def _ledger_rule(raw: object, where: str) -> LedgerRule:
+    if not isinstance(raw, dict):
+        raise PolicyError(f"{where}: must be an object")
+    _keys(raw, {"proofs", "entries"}, {"proofs", "entries"}, where)
+    proofs = raw["proofs"]
+    if not isinstance(proofs, bool):
+        raise PolicyError(f"{where}.proofs: must be true or false")
+    kinds = raw["entries"]
+    if isinstance(kinds, list) and not kinds:
+        return LedgerRule(proofs, ())
+    try:
+        return LedgerRule(proofs, check_patterns(kinds, "entries"))
+    except ValueError as exc:
+        raise PolicyError(f"{where}: {exc}") from None
+
+
+def _rule(role: Role, raw: object, defaults: Mapping[Role, LedgerRule] | None) -> RoleRule:
     where = f"$.roles.{role.value}"
     if not isinstance(raw, dict):
         raise PolicyError(f"{where}: must be an object")
-    _keys(raw, {"views", "scope"}, {"views", "scope"}, where)
+    _keys(raw, {"views", "scope", "ledger"}, {"views", "scope"}, where)
     views_raw = raw["views"]
     if not isinstance(views_raw, list) or not all(isinstance(v, str) for v in views_raw):
         raise PolicyError(f"{where}.views: must be a list of strings")
@@ -135,7 +178,11 @@ def _rule(role: Role, raw: object) -> RoleRule:
         raise PolicyError(f"{where}: plaintext quantities are for the owner's roles only")
     if View.OPENINGS in views and (role is Role.PARTNER or scope not in _OPENING_SCOPES):
         raise PolicyError(f"{where}: openings only for owner roles or by grant, never partners")
-    return RoleRule(views, scope)
+    if "ledger" in raw:
+        ledger = _ledger_rule(raw["ledger"], f"{where}.ledger")
+    else:
+        ledger = (_default_ledger() if defaults is None else defaults).get(role, NO_LEDGER)
+    return RoleRule(views, scope, ledger)
 
 
 def _party(raw: object, index: int) -> Party:
@@ -159,6 +206,12 @@ def _party(raw: object, index: int) -> Party:
 
 def parse_policy(data: bytes | str | Mapping[str, Any]) -> Policy:
     """A :class:`Policy` from JSON or TOML text (or an already parsed mapping)."""
+    return _parse(data, None)
+
+
+def _parse(
+    data: bytes | str | Mapping[str, Any], defaults: Mapping[Role, LedgerRule] | None
+) -> Policy:
     raw: object
     if isinstance(data, bytes | str):
         if len(data) > MAX_POLICY_BYTES:
@@ -190,7 +243,7 @@ def parse_policy(data: bytes | str | Mapping[str, Any]) -> Policy:
     roles = {}
     for name, rule in roles_raw.items():
         role = _role(name, "$.roles")
-        roles[role] = _rule(role, rule)
+        roles[role] = _rule(role, rule, defaults)
     parties_raw = raw.get("parties", [])
     if not isinstance(parties_raw, list) or len(parties_raw) > MAX_PARTIES:
         raise PolicyError(f"$.parties: must be a list of at most {MAX_PARTIES} parties")
@@ -204,7 +257,11 @@ def policy_to_dict(policy: Policy) -> dict[str, Any]:
         "format": POLICY_FORMAT,
         "version": policy.version,
         "roles": {
-            role.value: {"views": sorted(v.value for v in rule.views), "scope": rule.scope.value}
+            role.value: {
+                "views": sorted(v.value for v in rule.views),
+                "scope": rule.scope.value,
+                "ledger": {"proofs": rule.ledger.proofs, "entries": list(rule.ledger.entries)},
+            }
             for role, rule in sorted(policy.roles.items())
         },
         "parties": [
@@ -228,8 +285,19 @@ def policy_digest(policy: Policy) -> str:
     return "sha256:" + hashlib.sha256(canonical_policy_bytes(policy)).hexdigest()
 
 
+def _default_text() -> bytes:
+    return resources.files("node.disclosure").joinpath("default_policy.json").read_bytes()
+
+
+@functools.cache
+def _default_ledger() -> Mapping[Role, LedgerRule]:
+    """The built-in policy's ledger rules (filling rules that have none)."""
+    policy = _parse(_default_text(), {})
+    return {role: rule.ledger for role, rule in policy.roles.items()}
+
+
 def default_policy() -> Policy:
     """The built-in policy (version 1): owners see all, partners facts of supplied SKUs,
-    banks what they were granted, auditors commitments and facts."""
-    text = resources.files("node.disclosure").joinpath("default_policy.json").read_bytes()
-    return parse_policy(text)
+    banks what they were granted, auditors commitments and facts; on the ledger,
+    everyone proofs, and entries by kind (see ``default_policy.json``)."""
+    return parse_policy(_default_text())

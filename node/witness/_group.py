@@ -99,8 +99,12 @@ class GroupStore:
 
 
 def _try(conn: Connection, r: _Request) -> bool:
-    """One request's conditional statement in a savepoint (a failed insert rolls back
-    only itself)."""
+    """One request's conditional statement. A first store (an INSERT) runs in a
+    savepoint: a concurrent first insert fails it on the primary key, rolling back
+    only itself. A later store is an UPDATE guarded by the expected size and root,
+    which cannot fail that way: it needs no savepoint."""
+    if r.expected is not None:
+        return cas(conn, r.expected, r.checkpoint, r.note, source=r.source, now_ms=r.now_ms)
     try:
         with conn.begin_nested():
             return cas(conn, r.expected, r.checkpoint, r.note, source=r.source, now_ms=r.now_ms)

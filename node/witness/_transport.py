@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import functools
+import ssl
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -24,8 +26,18 @@ def _private_key(signer: NoteSigner) -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(seed)
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # httpx builds a fresh context (loading the CA bundle, tens of ms of CPU) for
+    # every client; peer rounds open a client per peer, so they share this one.
+    return httpx.create_ssl_context()
+
+
 def client_for(peer: Peer, signer: NoteSigner, **kwargs: object) -> PeerClient:
-    """A client whose requests to ``peer`` are signed with this node's key."""
+    """A client whose requests to ``peer`` are signed with this node's key
+    (verifying TLS with one shared context of httpx's default trust store)."""
+    if kwargs.get("transport") is None:
+        kwargs.setdefault("verify", _tls_context())
     return PeerClient(peer.url, key=_private_key(signer), name=signer.name, **kwargs)
 
 

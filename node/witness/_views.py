@@ -7,6 +7,7 @@ import base64
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -57,20 +58,43 @@ class EvidenceRecord:
     detected_ms: int
 
 
+# The witness's per-request statements run as driver SQL on the connection's
+# DBAPI connection (in its transaction, if one is open): building them with
+# SQLAlchemy expressions costs more than running them. Only constant schema names
+# are put into SQL text; every value is a bound parameter.
+_VIEW_COLUMNS = "origin, size, root, note, verified_ms, source, claimed_size, claimed_ms"
+
+
+def mark(conn: Connection) -> str:
+    """The driver's placeholder (sqlite3: ``?``; psycopg: ``%s``)."""
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+def driver_rows(conn: Connection, sql: str, params: tuple[object, ...]) -> list[Any]:
+    """Rows of ``sql`` run on ``conn``'s DBAPI connection."""
+    cur = conn.connection.cursor()
+    try:
+        cur.execute(sql, params)
+        return list(cur.fetchall())
+    finally:
+        cur.close()
+
+
 def get_view(conn: Connection, origin: str) -> LogView | None:
-    row = conn.execute(select(witness_logs).where(witness_logs.c.origin == origin)).first()
-    if row is None:
+    sql = f"SELECT {_VIEW_COLUMNS} FROM witness_logs WHERE origin = {mark(conn)}"  # noqa: S608
+    rows = driver_rows(conn, sql, (origin,))
+    if not rows:
         return None
-    r = row._mapping
+    r = rows[0]
     return LogView(
-        origin=r["origin"],
-        size=int(r["size"]),
-        root=bytes(r["root"]),
-        note=r["note"],
-        verified_ms=int(r["verified_ms"]),
-        source=r["source"],
-        claimed_size=int(r["claimed_size"]),
-        claimed_ms=int(r["claimed_ms"]),
+        origin=str(r[0]),
+        size=int(r[1]),
+        root=bytes(r[2]),
+        note=str(r[3]),
+        verified_ms=int(r[4]),
+        source=str(r[5]),
+        claimed_size=int(r[6]),
+        claimed_ms=int(r[7]),
     )
 
 
@@ -101,25 +125,32 @@ def cas(
             )
         )
         return True
-    larger = func.max if conn.dialect.name == "sqlite" else func.greatest
-    moved = conn.execute(
-        update(witness_logs)
-        .where(
-            witness_logs.c.origin == checkpoint.origin,
-            witness_logs.c.size == expected.size,
-            witness_logs.c.root == expected.root,
-        )
-        .values(
-            size=checkpoint.size,
-            root=checkpoint.root,
-            note=note,
-            verified_ms=now_ms,
-            source=source,
-            claimed_size=larger(witness_logs.c.claimed_size, claimed),
-            claimed_ms=now_ms,
-        )
-    ).rowcount
-    return moved == 1
+    m = mark(conn)
+    larger = "max" if conn.dialect.name == "sqlite" else "greatest"
+    sql = (
+        f"UPDATE witness_logs SET size = {m}, root = {m}, note = {m}, verified_ms = {m}, "  # noqa: S608
+        f"source = {m}, claimed_size = {larger}(claimed_size, {m}), claimed_ms = {m} "
+        f"WHERE origin = {m} AND size = {m} AND root = {m}"
+    )
+    params = (
+        checkpoint.size,
+        checkpoint.root,
+        note,
+        now_ms,
+        source,
+        claimed,
+        now_ms,
+        checkpoint.origin,
+        expected.size,
+        expected.root,
+    )
+    cur = conn.connection.cursor()
+    try:
+        cur.execute(sql, params)
+        moved = cur.rowcount
+    finally:
+        cur.close()
+    return bool(moved == 1)
 
 
 def compare_and_store(

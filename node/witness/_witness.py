@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine
 
 from ledger import (
     Checkpoint,
@@ -36,7 +36,7 @@ from node.witness._errors import (
 )
 from node.witness._group import GroupStore
 from node.witness._protocol import parse_add_checkpoint
-from node.witness._views import LogView, get_view, record_evidence
+from node.witness._views import LogView, driver_rows, get_view, mark, record_evidence
 
 __all__ = ["INCONSISTENT", "SAME_SIZE", "Witness", "check_extends", "trusted_log_keys"]
 
@@ -52,14 +52,20 @@ def _verifier(vkey: str) -> NoteVerifier | None:
         return None
 
 
+def _like_prefix(text: str) -> str:
+    """A LIKE pattern (escape character ``/``) matching strings that start with ``text``."""
+    return text.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+
+
 def trusted_log_keys(conn: Connection, origin: str) -> list[NoteVerifier]:
     """The log keys of active peers whose key name is ``origin``."""
-    rows = conn.execute(
-        select(peers.c.vkey).where(
-            peers.c.status == "active", peers.c.keyid.startswith(f"{origin}+", autoescape=True)
-        )
+    m = mark(conn)
+    sql = (
+        f"SELECT vkey FROM {peers.name} WHERE status = {m} "  # noqa: S608  (schema name only)
+        f"AND keyid LIKE {m} ESCAPE '/'"
     )
-    found = (_verifier(vkey) for (vkey,) in rows)
+    rows = driver_rows(conn, sql, ("active", _like_prefix(f"{origin}+")))
+    found = (_verifier(str(vkey)) for (vkey,) in rows)
     return [v for v in found if v is not None and v.name == origin]
 
 

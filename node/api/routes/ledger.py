@@ -1,20 +1,35 @@
 """This node's ledger over HTTP: checkpoint, entries, proofs, evidence bundles.
 
-Readable by every authenticated caller (API token of any role, or a signed peer
-request). Reads never sign: the checkpoint served is the latest one the node
-signed, and bundles are built against it.
+Authenticated callers (API token of any role, or a signed peer request) read
+what the disclosure policy's ledger rule of their role lets them
+(:func:`node.disclosure.evaluate` with a :class:`~node.disclosure.LedgerItem`):
+the checkpoint and proofs, and entries by kind. An entry of a kind the caller may
+not read is refused (403) by index, left out of listings, and refused in bundles.
+
+Reads never sign: the checkpoint served is the latest one the node signed (read
+on every request: nothing is cached, so a new checkpoint, cosignature or
+re-signing after a key rotation shows on the next request in every worker), and
+bundles are built against it. The two hot reads, the checkpoint and an inclusion
+proof against it, are one or two single statements (:class:`LogReads`), run on
+the event loop for SQLite (a local indexed lookup costs less than a hop to a
+worker thread) and in a worker thread for other databases.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+import threading
+import weakref
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import PlainTextResponse
+from starlette.concurrency import run_in_threadpool
 
 from ledger import KEY_ROTATE_KIND, StorageError, TlogProof, build_bundle
 from ledger.storage import LedgerStore, StoredCheckpoint, StoredEntry
-from node.api.deps import CurrentPrincipal
+from ledger.storage._reads import LogReads
+from node.api.deps import CurrentPrincipal, PolicyDep
 from node.api.ledger_schemas import (
     ConsistencyProofPublic,
     EntryPage,
@@ -22,8 +37,10 @@ from node.api.ledger_schemas import (
     InclusionProofPublic,
     b64,
 )
-from node.api.node_log import NodeLogDep
+from node.api.node_log import NodeLog, get_node_log
 from node.api.problems import ProblemError, problem_responses
+from node.auth.principal import Principal
+from node.disclosure import PROOFS, Caller, LedgerItem, Policy, evaluate
 
 __all__ = ["MAX_BUNDLE_ENTRIES", "MAX_PAGE", "parse_entries_spec", "router"]
 
@@ -34,10 +51,54 @@ MAX_SPEC_LENGTH = 2000
 
 router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
 _READ_ERRORS = problem_responses(401, 403, 422, 503)
+T = TypeVar("T")
+
+
+async def _node_log(request: Request) -> NodeLog:
+    # get_node_log itself, called on the event loop (as a plain ``def`` dependency
+    # it would cost a hop to a worker thread per request)
+    return get_node_log(request)
+
+
+NodeLogDep = Annotated[NodeLog, Depends(_node_log)]
 
 
 def _not_found(detail: str) -> ProblemError:
     return ProblemError(404, "ledger-not-found", detail, title="Not in the ledger")
+
+
+def _may_read(policy: Policy, who: Principal, item: LedgerItem) -> bool:
+    return evaluate(policy, Caller(who.role, who.name), item).ledger
+
+
+def _require(policy: Policy, who: Principal, item: LedgerItem, what: str) -> None:
+    """403 unless the disclosure policy lets ``who`` read ``item``."""
+    if not _may_read(policy, who, item):
+        raise ProblemError(
+            403,
+            "not-disclosed",
+            f"{what} is not disclosed to role {who.role.value}",
+            title="Not disclosed",
+        )
+
+
+_readers: weakref.WeakKeyDictionary[LedgerStore, LogReads] = weakref.WeakKeyDictionary()
+_readers_lock = threading.Lock()
+
+
+def _reads(store: LedgerStore) -> LogReads:
+    with _readers_lock:
+        reads = _readers.get(store)
+        if reads is None:
+            reads = _readers[store] = LogReads(store.engine, store.log_id)
+        return reads
+
+
+async def _run(store: LedgerStore, read: Callable[[], T]) -> T:
+    """``read()`` on the event loop for SQLite, else in a worker thread."""
+    if store.engine.dialect.name == "sqlite":
+        return read()
+    return await run_in_threadpool(read)
 
 
 def _latest(store: LedgerStore) -> StoredCheckpoint:
@@ -65,9 +126,16 @@ def _checkpoint_of_size(store: LedgerStore, size: int) -> StoredCheckpoint | Non
         **problem_responses(401, 403, 404, 503),
     },
 )
-def checkpoint(node_log: NodeLogDep, _who: CurrentPrincipal) -> PlainTextResponse:
+async def checkpoint(
+    node_log: NodeLogDep, who: CurrentPrincipal, policy: PolicyDep
+) -> PlainTextResponse:
     """The latest signed checkpoint, as C2SP tlog-checkpoint signed-note text."""
-    return PlainTextResponse(_latest(node_log.store()).text)
+    _require(policy, who, PROOFS, "the checkpoint")
+    store = node_log.store()
+    latest = await _run(store, _reads(store).latest_checkpoint)
+    if latest is None:
+        raise _not_found("no signed checkpoint yet")
+    return PlainTextResponse(latest.text)
 
 
 @router.get(
@@ -78,14 +146,18 @@ def checkpoint(node_log: NodeLogDep, _who: CurrentPrincipal) -> PlainTextRespons
 def entry(
     index: Annotated[int, Path(ge=0, description="Entry index")],
     node_log: NodeLogDep,
-    _who: CurrentPrincipal,
+    who: CurrentPrincipal,
+    policy: PolicyDep,
 ) -> EntryPublic:
-    """One entry by index (its leaf and body are null once the payload was deleted)."""
+    """One entry by index (its leaf and body are null once the payload was deleted);
+    403 if the caller's role may not read entries of its kind."""
     store = node_log.store()
     size = store.size()
     if index >= size:
         raise _not_found(f"no entry {index}: the log has {size} entries")
-    return EntryPublic.of(store.entry(index))
+    stored = store.entry(index)
+    _require(policy, who, LedgerItem(stored.kind), f"entry {index}")
+    return EntryPublic.of(stored)
 
 
 @router.get(
@@ -93,13 +165,15 @@ def entry(
 )
 def entries(
     node_log: NodeLogDep,
-    _who: CurrentPrincipal,
+    who: CurrentPrincipal,
+    policy: PolicyDep,
     start: Annotated[int, Query(ge=0, description="First index")] = 0,
     end: Annotated[
         int | None, Query(ge=0, description=f"One past the last index (at most start+{MAX_PAGE})")
     ] = None,
 ) -> EntryPage:
-    """Entries ``start <= index < end`` in order; ``end`` is capped at the log size."""
+    """Entries ``start <= index < end`` in order; ``end`` is capped at the log size.
+    Entries of kinds the caller's role may not read are left out."""
     if end is not None and end < start:
         raise ProblemError(400, "bad-range", "end must not be below start", title="Bad range")
     if end is not None and end - start > MAX_PAGE:
@@ -110,9 +184,8 @@ def entries(
     size = store.size()
     stop = min(size, start + DEFAULT_PAGE if end is None else end)
     listed = store.entries(start, stop) if start < stop else []
-    return EntryPage(
-        size=size, start=start, end=max(start, stop), entries=[EntryPublic.of(e) for e in listed]
-    )
+    shown = [EntryPublic.of(e) for e in listed if _may_read(policy, who, LedgerItem(e.kind))]
+    return EntryPage(size=size, start=start, end=max(start, stop), entries=shown)
 
 
 @router.get(
@@ -120,33 +193,57 @@ def entries(
     response_model=InclusionProofPublic,
     responses=problem_responses(401, 403, 404, 422, 503),
 )
-def inclusion_proof(
+async def inclusion_proof(
     node_log: NodeLogDep,
-    _who: CurrentPrincipal,
+    who: CurrentPrincipal,
+    policy: PolicyDep,
     index: Annotated[int, Query(ge=0, description="Entry index")],
     size: Annotated[
         int | None, Query(ge=1, description="Tree size; default: the latest checkpoint's")
     ] = None,
-) -> InclusionProofPublic:
+) -> Response:
     """RFC 9162 inclusion proof of entry ``index`` in the tree of ``size`` leaves."""
+    _require(policy, who, PROOFS, "an inclusion proof")
     store = node_log.store()
-    signed: StoredCheckpoint | None
-    if size is None:
-        signed = _latest(store)
-        tree_size = signed.size
-    else:
-        log_size = store.size()
-        if size > log_size:
-            raise _not_found(f"tree size {size} is beyond the log ({log_size} entries)")
-        tree_size, signed = size, _checkpoint_of_size(store, size)
-    if index >= tree_size:
-        raise _not_found(f"entry {index} is not in the tree of size {tree_size}")
-    proof = store.inclusion_proof(index, tree_size)
-    root = signed.root if signed is not None else store.root(tree_size)
-    return InclusionProofPublic(
+    if size is not None:
+        return await run_in_threadpool(_inclusion_at, store, index, size)
+    reads = _reads(store)
+    signed = await _run(store, reads.latest_checkpoint)
+    if signed is None:
+        raise _not_found("no signed checkpoint yet")
+    if index >= signed.size:
+        raise _not_found(f"entry {index} is not in the tree of size {signed.size}")
+    leaf, proof = await _run(store, lambda: reads.inclusion(index, signed.size))
+    return _inclusion_response(
+        index, size=signed.size, leaf=leaf, root=signed.root, proof=proof, signed=signed
+    )
+
+
+def _inclusion_at(store: LedgerStore, index: int, size: int) -> Response:
+    log_size = store.size()
+    if size > log_size:
+        raise _not_found(f"tree size {size} is beyond the log ({log_size} entries)")
+    if index >= size:
+        raise _not_found(f"entry {index} is not in the tree of size {size}")
+    signed = _checkpoint_of_size(store, size)
+    leaf, proof = _reads(store).inclusion(index, size)
+    root = signed.root if signed is not None else store.root(size)
+    return _inclusion_response(index, size=size, leaf=leaf, root=root, proof=proof, signed=signed)
+
+
+def _inclusion_response(
+    index: int,
+    *,
+    size: int,
+    leaf: bytes,
+    root: bytes,
+    proof: list[bytes],
+    signed: StoredCheckpoint | None,
+) -> Response:
+    body = InclusionProofPublic(
         index=index,
-        size=tree_size,
-        leaf_hash=b64(store.entry(index).leaf_hash),
+        size=size,
+        leaf_hash=b64(leaf),
         root=b64(root),
         hashes=[b64(h) for h in proof],
         checkpoint=None if signed is None else signed.text,
@@ -154,6 +251,7 @@ def inclusion_proof(
         if signed is None
         else TlogProof(index, tuple(proof), signed.text).to_text(),
     )
+    return Response(body.model_dump_json(), media_type="application/json")
 
 
 @router.get(
@@ -163,13 +261,15 @@ def inclusion_proof(
 )
 def consistency_proof(
     node_log: NodeLogDep,
-    _who: CurrentPrincipal,
+    who: CurrentPrincipal,
+    policy: PolicyDep,
     old: Annotated[int, Query(ge=1, description="The older tree size")],
     new: Annotated[
         int | None, Query(ge=1, description="The newer tree size; default: latest checkpoint's")
     ] = None,
 ) -> ConsistencyProofPublic:
     """RFC 9162 consistency proof between two tree sizes."""
+    _require(policy, who, PROOFS, "a consistency proof")
     store = node_log.store()
     new_size = _latest(store).size if new is None else new
     log_size = store.size()
@@ -226,13 +326,18 @@ def parse_entries_spec(spec: str, size: int) -> list[int]:
 )
 def bundle(
     node_log: NodeLogDep,
-    _who: CurrentPrincipal,
+    who: CurrentPrincipal,
+    policy: PolicyDep,
     entries: Annotated[
         str | None,
         Query(max_length=MAX_SPEC_LENGTH, description='Entries, e.g. "0-9,15"; default: all'),
     ] = None,
 ) -> Response:
-    """An evidence bundle of the selected entries against the latest signed checkpoint."""
+    """An evidence bundle of the selected entries against the latest signed checkpoint.
+
+    Without a selection, the entries of the kinds the caller may read; a selection
+    naming an entry of another kind is refused (403)."""
+    _require(policy, who, PROOFS, "an evidence bundle")
     store = node_log.store()
     signed = _latest(store)
     size = signed.size
@@ -248,10 +353,15 @@ def bundle(
                 f"the log has {size} entries; select at most {MAX_BUNDLE_ENTRIES} with ?entries=",
                 title="Bad entries selection",
             )
-        wanted = [e.seq for e in store.entries(0, size) if e.leaf is not None]
+        wanted = [
+            e.seq
+            for e in store.entries(0, size)
+            if e.leaf is not None and _may_read(policy, who, LedgerItem(e.kind))
+        ]
     stored = {e.seq: e for e in _entries_by_index(store, wanted)}
     items: list[tuple[int, bytes, list[bytes]]] = []
     for index in wanted:
+        _require(policy, who, LedgerItem(stored[index].kind), f"entry {index}")
         leaf = stored[index].leaf
         if leaf is None:
             raise ProblemError(
