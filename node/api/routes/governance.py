@@ -131,7 +131,9 @@ def health(
         return _json({**health_json(service, window=window, partner=None), "partners": []})
 
 
-@router.get("/health/{node}", response_model=Reply, responses=problem_responses(401, 403, 404, 422))
+@router.get(
+    "/health/{node:path}", response_model=Reply, responses=problem_responses(401, 403, 404, 422)
+)
 def health_of(
     node: NodeId,
     service: GovernanceDep,
