@@ -123,7 +123,13 @@ def test_verified_facts_keep_the_feed_fresh_until_the_partner_goes_quiet(
     assert row["stale"] is False
     with buyer.engine.connect() as conn:
         (peer,) = [p for p in PeerRegistry(conn).list() if p.key.name == SUPPLIER]
-    assert buyer.get(f"/v1/peers/{peer.id}/status").json()["fault"] is None
+    status = buyer.get(f"/v1/peers/{peer.id}/status").json()
+    assert status["fault"] is None
+    assert status["zk_facts"] == [
+        {"subject": "CAM-0@SZ1", "fact": "below"},
+        {"subject": "CAM-1@SZ1", "fact": "at_or_above"},
+        {"subject": "CAM-2@SZ1", "fact": "at_or_above"},
+    ]
 
     wall = int(datetime.now(UTC).timestamp() * 1000)
     clock = [wall]

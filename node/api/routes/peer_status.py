@@ -188,7 +188,9 @@ class PeerStatus(BaseModel):
     checked_ms: int | None = Field(description="When the peer loop last checked the peer")
     latency_ms: int | None = Field(description="Its checkpoint's answer time in that check")
     zk_facts: list[dict[str, Any]] = Field(
-        description="Zero-knowledge-verified facts the peer published (filled once published)"
+        description="Safety-stock facts of a partner peer this node verified (zk range "
+        "proofs, inclusion in its checkpoint): {subject: sku@site, fact: below | "
+        "at_or_above}; empty until its facts were read"
     )
 
 
@@ -270,8 +272,17 @@ def status(peer_id: PeerId, request: Request, _who: Reader) -> PeerStatus:
         ),
         checked_ms=None if state is None else state.checked_ms,
         latency_ms=None if state is None else state.latency_ms,
-        zk_facts=[],
+        zk_facts=_zk_facts(request.app, peer.role, origin),
     )
+
+
+def _zk_facts(app: FastAPI, role: Role, origin: str) -> list[dict[str, Any]]:
+    if role is not Role.PARTNER:
+        return []
+    stored = governance_service(app).stored_facts(origin)
+    if stored is None:
+        return []
+    return [{"subject": k, "fact": v} for k, v in sorted(stored.safety_stock.items())]
 
 
 @router.post(
