@@ -51,6 +51,8 @@ MAPPING = "/v1/upload/mapping"
 SNAPSHOTS = "/v1/inventory/snapshots"
 NEW_SOURCE = "u8-plant2"  # no approved profile until a test approves one
 PREFIX = "/t/acme"
+#: Tests of HTTP behaviour alone run on SQLite; the storage-backed ones on every backend.
+HTTP_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 TOKENS = {
     "operator": (Role.OPERATOR, "supplier-ops"),
     "admin": (Role.ADMIN, "supplier-admin"),
@@ -160,6 +162,7 @@ def _asset_text(name: str) -> str:
     return resources.files("node.upload").joinpath(name).read_text("utf-8")
 
 
+@HTTP_ONLY
 def test_page_and_assets_are_served_without_a_token(client: TestClient) -> None:
     page = client.get("/upload")
     assert page.status_code == 200
@@ -211,6 +214,7 @@ def test_page_and_assets_hold_no_external_or_root_relative_url() -> None:
     assert js.count("sessionStorage.setItem(TOKEN_KEY") == 1
 
 
+@HTTP_ONLY
 def test_page_assets_and_api_resolve_under_a_prefix(site: Site) -> None:
     with TestClient(prefixed(site.app), raise_server_exceptions=False) as host:
         page_url = f"{PREFIX}/upload"
@@ -366,6 +370,7 @@ def _publish(client: TestClient, site: Site, data: bytes) -> httpx.Response:
     return response
 
 
+@HTTP_ONLY
 def test_preview_marks_only_the_columns_the_profile_maps_as_approved(
     client: TestClient, site: Site
 ) -> None:
@@ -385,6 +390,7 @@ def test_preview_marks_only_the_columns_the_profile_maps_as_approved(
     assert out["problems"] == []  # the draft mapping of 单价 (unit_cost) breaks no rule
 
 
+@HTTP_ONLY
 def test_json_export_and_canonical_positions_preview(client: TestClient, site: Site) -> None:
     rows = [{"Material": "PCB-1", "Plant": "WH2", "Available Stock": 10, "Last Updated": recent(0)}]
     exported = _preview(client, site, _json(rows), media_type="application/json").json()
@@ -419,6 +425,7 @@ def _json(value: object) -> bytes:
 
 
 @pytest.mark.parametrize(("who", "status"), [(None, 401), ("partner", 403), ("auditor", 403)])
+@HTTP_ONLY
 def test_preview_and_approval_need_an_operator_token(
     client: TestClient, site: Site, who: str | None, status: int
 ) -> None:
@@ -452,6 +459,7 @@ def test_preview_and_approval_need_an_operator_token(
         (b"a,b\n1,2\n", "text/csv", {"timezone": "Asia/Shanghai"}, 422, "validation"),
     ],
 )
+@HTTP_ONLY
 def test_preview_refuses_unusable_input_with_a_problem(
     *,
     client: TestClient,
@@ -474,6 +482,7 @@ def test_preview_refuses_unusable_input_with_a_problem(
     _stored_nothing(site)
 
 
+@HTTP_ONLY
 def test_preview_refuses_an_oversized_body(client: TestClient, site: Site) -> None:
     from node.inventory import MAX_UPLOAD_BYTES
 
@@ -493,6 +502,7 @@ def test_preview_refuses_an_oversized_body(client: TestClient, site: Site) -> No
         {"source": NEW_SOURCE, "fields": {"仓库": "location"}, "approved_by": "someone"},
     ],
 )
+@HTTP_ONLY
 def test_a_refused_approval_writes_no_profile(
     client: TestClient, site: Site, body: dict[str, Any]
 ) -> None:
@@ -504,6 +514,7 @@ def test_a_refused_approval_writes_no_profile(
     )
 
 
+@HTTP_ONLY
 def test_an_approval_extends_the_stored_profile(client: TestClient, site: Site) -> None:
     first = client.post(
         MAPPING,
@@ -655,6 +666,7 @@ def test_upload_page_in_chromium_under_a_tenant_prefix(site: Site) -> None:
     assert [e for e in errors if "401" not in e] == []
 
 
+@HTTP_ONLY
 def test_openapi_documents_the_upload_api_but_not_the_page(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert "HTTPValidationError" not in spec["components"]["schemas"]
@@ -681,7 +693,7 @@ _NAMES = st.text(min_size=0, max_size=30)
 _CONCEPTS = st.sampled_from(["sku", "available", "none", "location", "nope", ""])
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # HTTP behaviour only
+@HTTP_ONLY
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
