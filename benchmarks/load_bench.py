@@ -51,6 +51,7 @@ NODE_NAME: Final = "load.example/node"
 START_LIMIT_S: Final = 90.0
 STOP_LIMIT_S: Final = 30.0
 _CLI: Final = "from node.cli import main; main()"
+TRACEBACK: Final = "Traceback (most recent call last):"
 Advance = Callable[[int], None]
 
 
@@ -68,7 +69,7 @@ class LoadPlan:
         workers: int = 4,
         clients: int = 50,
         duration_s: float = 300.0,
-        rate: float = 1.0,
+        rate: float = 0.5,
         publish_share: float = 0.1,
         positions: tuple[int, int] = (1, 3),
         seed: int = 1,
@@ -207,7 +208,20 @@ def _op_figures(stats: OpStats, elapsed_s: float) -> dict[str, Any]:
     }
 
 
-def _figures(plan: LoadPlan, tally: Tally, check: LedgerCheck, tracebacks: int) -> dict[str, Any]:
+def server_tracebacks(log: str) -> list[str]:
+    """Each Python traceback in the server's log, up to its exception line."""
+    found: list[str] = []
+    for block in log.split(TRACEBACK)[1:]:
+        lines = block.splitlines()
+        # the exception line is the first one after the frames that is not indented
+        end = next((i for i, line in enumerate(lines[1:], 1) if line[:1] not in (" ", "")), 0)
+        found.append("\n".join([TRACEBACK, *lines[1 : end + 1]]))
+    return found
+
+
+def _figures(
+    plan: LoadPlan, tally: Tally, check: LedgerCheck, tracebacks: list[str]
+) -> dict[str, Any]:
     every = OpStats()
     for stats in tally.ops.values():
         every.latencies_ms += stats.latencies_ms
@@ -239,7 +253,8 @@ def _figures(plan: LoadPlan, tally: Tally, check: LedgerCheck, tracebacks: int) 
         "verify_s": check.seconds,
         "lost_publishes": check.lost,
         "duplicate_publishes": check.duplicated,
-        "server_tracebacks": tracebacks,
+        "server_tracebacks": len(tracebacks),
+        "server_traceback_samples": [t[-2000:] for t in tracebacks[:3]],
         "error_samples": tally.error_samples,
         "cpus": os.cpu_count(),
     }
@@ -271,7 +286,7 @@ def run(
                 timeout_s=plan.timeout_s,
             )
             tally = run_clients(client_plan, size, lambda: advance(1))
-        tracebacks = log.read_text(errors="replace").count("Traceback (most recent call last)")
+        tracebacks = server_tracebacks(log.read_text(errors="replace"))
         check = check_ledger(home, plan.database_url, tally.acks)
         advance(1)
     figures = _figures(plan, tally, check, tracebacks)

@@ -46,6 +46,7 @@ READS: Final = (
 OPERATIONS: Final = (PUBLISH, *READS)
 SERVER_ERROR: Final = 500
 PAGE: Final = 20  # entries per page read
+KEEPALIVE_S: Final = 2.0
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -212,7 +213,13 @@ class _Client:
 async def _run(plan: ClientPlan, initial_size: int, tick: Callable[[], None]) -> Tally:
     tally = Tally(known_size=initial_size)
 
-    limits = httpx.Limits(max_connections=plan.clients, max_keepalive_connections=plan.clients)
+    # Idle connections are dropped before the server's keep-alive timeout (uvicorn: 5 s),
+    # so a request never races the server closing the connection it was sent on.
+    limits = httpx.Limits(
+        max_connections=plan.clients,
+        max_keepalive_connections=plan.clients,
+        keepalive_expiry=KEEPALIVE_S,
+    )
     async with httpx.AsyncClient(base_url=plan.url, limits=limits, timeout=plan.timeout_s) as http:
         start = time.monotonic()
         deadline = start + plan.duration_s

@@ -145,7 +145,7 @@ def transform_epcis(document: object, status: StatusMatcher) -> EpcisResult:
     skipped: list[tuple[int, str]] = []
     for index, event in enumerate(epcis_events(document)):
         kind = event.get("type")
-        if kind not in _OBJECTS:
+        if not isinstance(kind, str) or kind not in _OBJECTS:
             raise TransformError(f"event {index}: unknown event type {kind!r}")
         as_of = _event_time(event, index)
         unquantified: list[tuple[int, str]] = []

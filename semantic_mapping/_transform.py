@@ -59,6 +59,10 @@ class Transformer:
         return out
 
     def transform(self, record: Mapping[str, object]) -> CanonicalRecord:
+        if not isinstance(record, Mapping):  # a JSON export's record may be anything
+            raise TransformError(
+                f"a record must be an object of fields, not {type(record).__name__}"
+            )
         work = _Work()
         for name, value in record.items():
             if not isinstance(name, str):

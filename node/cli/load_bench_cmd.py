@@ -49,7 +49,7 @@ JSON_KEYS = (
 @click.option(
     "--rate",
     type=click.FloatRange(0.01, 1000),
-    default=1.0,
+    default=0.5,
     show_default=True,
     help="Requests per second per client, at most (each client waits for its reply).",
 )
