@@ -268,6 +268,7 @@ def bundle(
     _may_see(who, bank)
     fin = _finance(node_log, services)
     try:
+        fin.catch_up()  # proofs the coverage worker has not logged yet (usually none)
         data = fin.export(
             bank=bank, from_ms=from_ms, to_ms=to_ms, vkeys=list(node_log.keys().history)
         )
