@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Annotated, Final
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from node.api.problems import ValidationIssue
+from semantic_mapping import FieldInputError, SourceField
 
 __all__ = [
     "SOURCE_PATTERN",
@@ -25,6 +26,11 @@ SOURCE_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 #: The time zones a mapping profile accepts for offset-less timestamps.
 ZONE_PATTERN: Final = r"^(Z|[+-]\d{2}:\d{2})$"
 MAX_APPROVED_FIELDS: Final = 200
+#: Longest column name (semantic_mapping's limit for a field name) and concept id.
+MAX_COLUMN_CHARS: Final = 256
+MAX_CONCEPT_CHARS: Final = 64
+Column = Annotated[str, StringConstraints(min_length=1, max_length=MAX_COLUMN_CHARS)]
+ConceptId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_CONCEPT_CHARS)]
 
 
 class ConceptPublic(BaseModel):
@@ -92,7 +98,17 @@ class MappingApproval(BaseModel):
         pattern=ZONE_PATTERN,
         description="zone of offset-less timestamps (a new profile only)",
     )
-    fields: dict[str, str] = Field(min_length=1, max_length=MAX_APPROVED_FIELDS)
+    fields: dict[Column, ConceptId] = Field(min_length=1, max_length=MAX_APPROVED_FIELDS)
+
+    @field_validator("fields")
+    @classmethod
+    def _column_names(cls, fields: dict[str, str]) -> dict[str, str]:
+        for name in fields:
+            try:
+                SourceField(name)  # the matcher's rules for a field name
+            except FieldInputError as exc:
+                raise ValueError(str(exc)) from None
+        return fields
 
 
 class MappingApproved(BaseModel):

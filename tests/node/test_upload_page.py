@@ -499,6 +499,8 @@ def test_preview_refuses_an_oversized_body(client: TestClient, site: Site) -> No
         {"source": "a/b", "fields": {"仓库": "location"}},
         {"source": NEW_SOURCE, "timezone": "CST", "fields": {"仓库": "location"}},
         {"source": NEW_SOURCE, "fields": {"": "location"}},
+        {"source": NEW_SOURCE, "fields": {"仓" * 257: "location"}},
+        {"source": NEW_SOURCE, "fields": {"仓库\x00": "location"}},
         {"source": NEW_SOURCE, "fields": {"仓库": "location"}, "approved_by": "someone"},
     ],
 )
