@@ -211,7 +211,7 @@ def test_a_mutated_pledge_field_parses_or_raises_the_domain_error(
 
 
 @given(doc=json_values, fields=st.lists(json_values, min_size=6, max_size=6))
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=40, deadline=None)
 def test_collateral_parsers_raise_only_the_domain_errors(doc: object, fields: list[object]) -> None:
     from ledger import LedgerError, canonical_json
     from node.finance import (
