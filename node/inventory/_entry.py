@@ -126,9 +126,11 @@ def snapshot_body(
     generators: bytes,
     positions: Sequence[PositionBody],
     exceptions: Sequence[Mapping[str, Any]],
+    movements: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, JSONValue]:
-    """The body of the ``inventory.snapshot`` entry (see the module docstring)."""
-    return {
+    """The body of the ``inventory.snapshot`` entry (see the module docstring);
+    ``movements`` (sum statements, :mod:`node.inventory._sums`) only when any."""
+    body: dict[str, JSONValue] = {
         "format": SNAPSHOT_FORMAT,
         "snapshot": snapshot,
         "received_ms": received_ms,
@@ -137,3 +139,6 @@ def snapshot_body(
         "positions": [p.to_json() for p in positions],
         "exceptions": [dict(e) for e in exceptions],
     }
+    if movements:
+        body["movements"] = [dict(m) for m in movements]
+    return body

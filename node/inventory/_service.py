@@ -47,11 +47,13 @@ from node.inventory._checks import Checked, Position, check_intake
 from node.inventory._entry import BELOW, ENTRY_KIND, Lineage, snapshot_body, subject_of
 from node.inventory._errors import ConflictError
 from node.inventory._intake import Intake, MappingContext, read_upload
+from node.inventory._movements import Planned, movement_rows, plan_sums, still_valid
 from node.inventory._prove import Committed, commit_positions
 from node.inventory._tables import (
     inventory_exceptions,
     inventory_findings,
     inventory_items,
+    inventory_movements,
     inventory_positions,
     inventory_snapshots,
 )
@@ -76,6 +78,10 @@ def _insert_ignoring_conflicts(conn: Connection, table: Table) -> Insert:
 _CHUNK = 500
 #: transactions tried before a publish that keeps losing item races gives up
 _ATTEMPTS = 4
+
+
+class _StaleSums(Exception):
+    """Another snapshot consumed these documents or moved these items meanwhile."""
 
 
 class _StaleSalts(Exception):
@@ -115,6 +121,7 @@ class Publisher:
     clock: Callable[[], int]
     rng: zk.Rng
     jobs: int = 1  # worker processes for the range proofs (1: in this process)
+    party: str | None = None  # this node's name in documents (default: the origin)
 
     def prepare(self, data: bytes, media_type: str, source: str | None) -> tuple[Intake, Checked]:
         """Parse, map and check; raises an InventoryError subclass, stores nothing."""
@@ -255,6 +262,7 @@ class Publisher:
         snapshot = self.rng.randbytes(16).hex()
         subjects, new_items = self._salts(positions)
         committed = self._commit(positions, subjects, snapshot, advance)
+        planned = self._plan(committed, snapshot)
         now_ms = self.clock()
         signers = list(self.signers(now_ms))  # before writing: a node without keys stores nothing
         for _attempt in range(_ATTEMPTS):
@@ -267,6 +275,7 @@ class Publisher:
                         checked=checked,
                         committed=committed,
                         new_items=new_items,
+                        planned=planned,
                         signers=signers,
                         now_ms=now_ms,
                         published_by=published_by,
@@ -290,9 +299,25 @@ class Publisher:
                 )
                 for n, c in zip(redo, again, strict=True):
                     committed[n] = c
+                planned = self._plan(committed, snapshot)
+            except _StaleSums:
+                planned = self._plan(committed, snapshot)
         raise ConflictError(
-            f"concurrent publishes kept registering this snapshot's items ({_ATTEMPTS} attempts)"
+            "concurrent publishes kept changing the items or documents of this snapshot "
+            f"({_ATTEMPTS} attempts)"
         )
+
+    def _plan(self, committed: Sequence[Committed], snapshot: str) -> list[Planned]:
+        """The sum statements over the documents not consumed yet (proofs made here)."""
+        with self.engine.connect() as conn:
+            return plan_sums(
+                conn,
+                committed,
+                party=self.party or self.origin,
+                origin=self.origin,
+                snapshot=snapshot,
+                rng=self.rng,
+            )
 
     def _commit(
         self,
@@ -320,6 +345,7 @@ class Publisher:
         checked: Checked,
         committed: Sequence[Committed],
         new_items: Sequence[dict[str, str]],
+        planned: Sequence[Planned],
         signers: Sequence[NoteSigner],
         now_ms: int,
         published_by: str,
@@ -327,6 +353,8 @@ class Publisher:
         """Everything the snapshot writes, on the writer's one transaction."""
         conn = writer.conn
         self._register_items(conn, new_items)
+        if not still_valid(conn, planned):
+            raise _StaleSums("documents or items changed under this snapshot")
         policy_version = active_policy(conn).version
         events, case_rows = self._exceptions(conn, committed, now_ms, snapshot)
         lineage = Lineage(
@@ -343,11 +371,15 @@ class Publisher:
             generators=zk.DEFAULT_GENERATORS.digest,
             positions=[c.body for c in committed],
             exceptions=events,
+            movements=[p.statement for p in planned],
         )
         digest = "sha256:" + hashlib.sha256(rfc8785.dumps(body)).hexdigest()
         findings = [{"n": n, **f.to_dict()} for n, f in checked.findings]
         appended = writer.append(ENTRY_KIND, body, now_ms)
         checkpoint = writer.sign_checkpoint(signers, now_ms)
+        rows = movement_rows(snapshot, planned)
+        if rows:
+            conn.execute(insert(inventory_movements), rows)
         self._store_private(
             conn,
             snapshot=snapshot,

@@ -12,6 +12,8 @@ __all__ = [
     "FindingPublic",
     "GrantCreate",
     "GrantPublic",
+    "MovementTerm",
+    "MovementsDisclosure",
     "OpeningPublic",
     "PolicyPublic",
     "PositionPrivate",
@@ -174,3 +176,24 @@ class GrantPublic(BaseModel):
     buckets: list[str]
     created_ms: int
     revoked_ms: int | None
+
+
+class MovementTerm(BaseModel):
+    model_config = _FROZEN
+    snapshot: str = Field(description="Snapshot id whose sum statement holds the term")
+    index: int = Field(description="Ledger index of that snapshot's entry")
+    subject: str = Field(description="Item subject of the statement")
+    bucket: str = Field(description="Bucket of the statement")
+    term: int = Field(description="Position of the term in the statement's terms")
+    direction: str = Field(description="in (adds to the bucket) or out")
+    commitment: str = Field(description="The term's commitment on the ledger, hex")
+    opening: str = Field(description="Its opening (value || blinding, hex): secret")
+    sku: str = Field(description="The document's sku the term is for")
+    lot: str | None = Field(description="The document's lot")
+
+
+class MovementsDisclosure(BaseModel):
+    model_config = _FROZEN
+    document: str = Field(description="The document's hash")
+    origin: str = Field(description="This node's log origin (the proofs' context)")
+    terms: list[MovementTerm]

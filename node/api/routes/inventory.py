@@ -6,18 +6,21 @@ responses listing each field or rule at fault, and store nothing.
 ``GET /v1/inventory/positions`` shows plaintext, only to roles the disclosure
 policy lets see quantities (the owner's), position by position through
 :func:`node.disclosure.evaluate`.
+``GET /v1/inventory/movements/{document}`` gives the document's counterparty (and
+the owner's operators) the openings of that one document's effect commitments in
+the snapshots' sum statements, to check with :func:`node.inventory.check_document`.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from node.api.deps import CurrentPrincipal, ServicesDep, require_role
 from node.api.node_log import NodeLogDep
-from node.api.problems import ValidationIssue, problem_response, problem_responses
+from node.api.problems import ProblemError, ValidationIssue, problem_response, problem_responses
 from node.api.routes.facts import caller_of, disclosure_context
 from node.auth.principal import Principal
 from node.auth.roles import Role
@@ -26,12 +29,15 @@ from node.inventory import (
     MAX_UPLOAD_BYTES,
     InventoryError,
     Published,
+    document_openings,
     iter_positions,
     open_publisher,
 )
 from node.inventory.schemas import (
     FactPublic,
     FindingPublic,
+    MovementsDisclosure,
+    MovementTerm,
     PositionPrivate,
     PositionPublished,
     SnapshotPublic,
@@ -102,7 +108,7 @@ def _published(done: Published) -> SnapshotPublic:
     "/snapshots",
     status_code=201,
     response_model=SnapshotPublic,
-    responses=problem_responses(400, 401, 403, 413, 422, 503),
+    responses=problem_responses(400, 401, 403, 409, 413, 422, 503),
     openapi_extra=_BODY_DOC,
 )
 async def publish_snapshot(
@@ -210,3 +216,38 @@ def list_positions(
             if len(out) >= limit:
                 break
     return out
+
+
+@router.get(
+    "/movements/{document}",
+    response_model=MovementsDisclosure,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def document_movements(
+    *,
+    services: ServicesDep,
+    node_log: NodeLogDep,
+    principal: CurrentPrincipal,
+    document: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="Document hash")],
+) -> MovementsDisclosure:
+    """Openings of one document's effect commitments: to its counterparty and operators."""
+    from sqlalchemy import select
+
+    from node.auth.errors import PermissionDeniedError
+    from node.documents import metadata as documents_metadata
+
+    documents = documents_metadata.tables["documents"]
+    with services.engine.connect() as conn:
+        counterparty = conn.execute(
+            select(documents.c.counterparty).where(documents.c.hash == document)
+        ).scalar_one_or_none()
+        if counterparty is None:
+            raise ProblemError(404, "document-not-found", "no such document", title="Not found")
+        if principal.role not in (Role.OPERATOR, Role.ADMIN) and principal.name != counterparty:
+            raise PermissionDeniedError("only the document's counterparty sees its openings")
+        terms = document_openings(conn, document)
+    return MovementsDisclosure(
+        document=document,
+        origin=node_log.origin,
+        terms=[MovementTerm(**t) for t in terms],
+    )
