@@ -38,6 +38,9 @@ __all__ = ["FactsRead", "FactsUnreadable", "read_partner_facts", "subject_key"]
 PAGE: Final = 1000
 #: Pages read per round (the rest waits for the next round).
 MAX_PAGES: Final = 5
+#: Items verified per round (each zk verification costs milliseconds; the rest,
+#: later in the log, waits for the next round).
+MAX_VERIFY: Final = 200
 
 
 class FactsUnreadable(Exception):
@@ -205,6 +208,9 @@ def read_partner_facts(
                 out.waiting += 1
                 continue
             if (index, subject) in seen:
+                continue
+            if out.verified + len(out.failed) >= MAX_VERIFY:
+                out.waiting += 1
                 continue
             band = checker.check(item)
             as_of = int(item["as_of_ms"])
