@@ -143,7 +143,9 @@ def unseal_keys(master: MasterKey, tenant_id: str, blob: str) -> TenantKeys:
     if not blob.startswith(SEALED_PREFIX):
         raise SealingError("sealed keys have an unknown format")
     try:
-        raw = base64.urlsafe_b64decode(blob[len(SEALED_PREFIX) :].encode("ascii"))
+        raw = base64.b64decode(
+            blob[len(SEALED_PREFIX) :].encode("ascii"), altchars=b"-_", validate=True
+        )
     except (binascii.Error, ValueError, UnicodeEncodeError):
         raise SealingError("sealed keys are not base64url") from None
     if len(raw) <= NONCE_BYTES + 16:
