@@ -249,3 +249,23 @@ def _tamperings(
     # another origin (the context binds the node)
     with pytest.raises(SumError):
         verify_sums(body, origin=SUPPLIER, body_at=lambda i: _body(buyer, i))
+
+
+def test_an_item_first_published_after_its_documents(pair: list[Node]) -> None:
+    buyer, supplier = pair
+    _cycle(buyer, supplier)
+    body = _publish(buyer, "WH-B", {"available": 4439, "on_hand": 4453, "in_transit": 0})
+    sums = _statements(body)
+    assert all(s["old"] is None for s in sums.values())
+    # no old stock: what the documents do not explain is an explicit adjustment in
+    assert [(t["role"], t["direction"]) for t in sums["available"]["terms"]] == [
+        ("document", "in"),
+        ("adjustment", "in"),
+    ]
+    # in transit: in with the despatch, out with the receipt, nothing unexplained
+    assert [t["role"] for t in sums["in_transit"]["terms"]] == ["document", "document"]
+    assert verify_sums(body, origin=BUYER, body_at=lambda i: _body(buyer, i)) == len(sums)
+    assert_no_plaintext(body, numbers=SECRET_NUMBERS)
+    # the supplier's ledger: its first snapshot takes the despatch and the receipt too
+    s_body = _publish(supplier, "PLANT", {"available": 7640, "on_hand": 7640, "in_transit": 0})
+    assert verify_sums(s_body, origin=SUPPLIER, body_at=lambda i: _body(supplier, i)) == 3
