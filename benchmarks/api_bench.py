@@ -227,13 +227,13 @@ def _rps(phase: LoadResult) -> float:
 
 def run(
     *,
-    workers: int = 1,
+    workers: int = 2,
     duration_s: float = 5.0,
     publish_runs: int = 5,
     positions: int = POSITIONS,
     concurrency: int = 16,
     clients: int = 2,
-    witness_logs: int = 4,
+    witness_logs: int = 8,
     root: Path | None = None,
     advance: Advance = lambda _n: None,
 ) -> dict[str, Any]:

@@ -25,7 +25,7 @@ JSON_KEYS = (
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
-    default=1,
+    default=2,
     show_default=True,
     help="Worker processes of the served node.",
 )
@@ -48,12 +48,36 @@ JSON_KEYS = (
     type=click.IntRange(1, 1024),
     default=16,
     show_default=True,
-    help="Read requests in flight.",
+    help="Read requests in flight (keep-alive connections).",
 )
-def bench_api(
-    as_json: bool, workers: int, duration: float, publish_runs: int, concurrency: int
+@click.option(
+    "--clients",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="Client processes driving the read and witness load.",
+)
+@click.option(
+    "--witness-logs",
+    type=click.IntRange(1, 256),
+    default=8,
+    show_default=True,
+    help="Logs whose checkpoints are witnessed at once (one request in flight each).",
+)
+def bench_api(  # noqa: PLR0917  click passes options as arguments
+    as_json: bool,
+    workers: int,
+    duration: float,
+    publish_runs: int,
+    concurrency: int,
+    clients: int,
+    witness_logs: int,
 ) -> None:
-    """Publish latency, read and witness throughput of a freshly served node."""
+    """Publish latency, read and witness throughput of a freshly served node.
+
+    Reads and witness requests come from CLIENTS processes of a lean HTTP/1.1
+    client on the same machine (keep-alive connections, one request in flight
+    each); their figures count successful requests over the phase's wall time."""
     try:
         from benchmarks.api_bench import ApiBenchError, format_results, run, steps
     except ImportError as exc:
@@ -68,6 +92,8 @@ def bench_api(
                 duration_s=duration,
                 publish_runs=publish_runs,
                 concurrency=concurrency,
+                clients=clients,
+                witness_logs=witness_logs,
                 advance=advance,
             )
     except ApiBenchError as exc:

@@ -21,6 +21,8 @@ from node.disclosure import (
     Caller,
     GrantError,
     Item,
+    LedgerItem,
+    PolicyCache,
     PolicyError,
     Scope,
     View,
@@ -281,5 +283,106 @@ def test_stored_policy_versions_only_increase_and_home_file_loads(tmp_path: Path
             assert grants_for(conn, "bank-a", Role.BANK) == []
             with pytest.raises(GrantError):
                 revoke_grant(conn, "0" * 16, now_ms=T0)
+    finally:
+        engine.dispose()
+
+
+# -- the ledger rule of each role -------------------------------------------------
+
+
+def test_default_ledger_rules_grant_proofs_and_entry_kinds_by_role() -> None:
+    policy = default_policy()
+    proofs = LedgerItem()
+    for role in Role:
+        assert evaluate(policy, Caller(role, "x"), proofs).ledger, role
+    partner, bank = Caller(Role.PARTNER, "p"), Caller(Role.BANK, "b")
+    auditor = Caller(Role.AUDITOR, "a")
+    for kind, partner_sees, bank_sees in [
+        ("inventory.snapshot", True, True),
+        ("key.rotate", True, True),
+        ("planning.capacity_fact", True, False),
+        ("finance.pledge", False, True),
+        ("finance.grant", False, True),
+        ("document.sent", False, False),
+        ("peer.add", False, False),
+        ("governance.exception.opened.v1", False, False),
+    ]:
+        item = LedgerItem(kind)
+        assert evaluate(policy, partner, item).ledger is partner_sees, kind
+        assert evaluate(policy, bank, item).ledger is bank_sees, kind
+        assert evaluate(policy, auditor, item).ledger, kind
+        assert evaluate(policy, Caller(Role.OPERATOR, "o"), item).ledger, kind
+    # a ledger item never discloses anything of a position, and a position nothing of the ledger
+    decision = evaluate(policy, partner, LedgerItem("inventory.snapshot"))
+    assert (decision.quantities, decision.commitments, decision.facts) == (False, False, False)
+    assert decision.openings == frozenset()
+    assert not evaluate(policy, Caller(Role.OPERATOR, "o"), Item("X", None, T0), []).ledger
+
+
+def test_a_rule_without_ledger_gets_the_built_in_ledger_rule_and_round_trips() -> None:
+    stored_before = _policy()  # roles without "ledger" keys (an older stored policy)
+    assert all("ledger" not in rule for rule in stored_before["roles"].values())
+    policy = parse_policy(stored_before)
+    built_in = default_policy()
+    for role in policy.roles:
+        assert policy.rule(role).ledger == built_in.rule(role).ledger, role
+    assert parse_policy(json.dumps(policy_to_dict(policy))) == policy
+    closed = _policy(
+        roles={
+            **POLICY["roles"],
+            "partner": {
+                "views": ["facts"],
+                "scope": "supplied",
+                "ledger": {"proofs": False, "entries": []},
+            },
+        }
+    )
+    partner = Caller(Role.PARTNER, "phone-maker")
+    assert not evaluate(parse_policy(closed), partner, LedgerItem()).ledger
+    assert not evaluate(parse_policy(closed), partner, LedgerItem("inventory.snapshot")).ledger
+    assert not evaluate(parse_policy(_policy(roles={})), partner, LedgerItem()).ledger
+
+
+@pytest.mark.parametrize(
+    "ledger",
+    [
+        {"proofs": "yes", "entries": []},
+        {"proofs": True},
+        {"entries": ["*"]},
+        {"proofs": True, "entries": "inventory.snapshot"},
+        {"proofs": True, "entries": ["inv*.snapshot"]},
+        {"proofs": True, "entries": [""]},
+        {"proofs": True, "entries": [1]},
+        {"proofs": True, "entries": [], "bodies": True},
+        [],
+    ],
+)
+def test_malformed_ledger_rules_are_refused(ledger: object) -> None:
+    rule = {"views": ["facts"], "scope": "supplied", "ledger": ledger}
+    with pytest.raises(PolicyError):
+        parse_policy(_policy(roles={**POLICY["roles"], "partner": rule}))
+
+
+def test_policy_cache_rereads_after_its_ttl(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    upgrade(url)
+    engine = create_engine(url)
+    now = [100.0]
+    try:
+        cache = PolicyCache(engine, tmp_path, ttl_s=1.0, clock=lambda: now[0])
+        assert cache.cached() is None
+        assert cache.reload().version == 1
+        assert cache.cached() is not None
+        with engine.begin() as conn:
+            store_policy(conn, parse_policy(_policy(version=7)), now_ms=T0, source="test")
+        now[0] += 0.5
+        cached = cache.cached()
+        assert cached is not None
+        assert cached.version == 1  # within the TTL: the policy read before
+        now[0] += 0.5
+        assert cache.cached() is None  # the TTL ran out: the next read goes to the database
+        assert cache.reload().version == 7
+        cache.forget()
+        assert cache.cached() is None
     finally:
         engine.dispose()

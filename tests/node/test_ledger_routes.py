@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from ledger import (
     Entry,
+    JSONValue,
     NoteVerifier,
     VerificationError,
     leaf_hash,
@@ -29,6 +30,7 @@ from node.app import create_app, make_engine
 from node.auth.roles import Role
 from node.auth.tokens import create_token
 from node.cli import main
+from node.disclosure import default_policy, policy_to_dict
 from node.keys import load_keys
 from node.peers.client import SignatureAuth
 from node.peers.registry import PeerRegistry
@@ -328,3 +330,115 @@ def test_cli_peer_membership_becomes_ledger_entries(
     assert r.exit_code == 0, r.output
     assert f"ledger entry {ENTRIES + 1}" in r.stdout
     assert node.store.entry(ENTRIES + 1).kind == "peer.remove"
+
+
+# -- disclosure: what each role may read of the ledger ----------------------------
+
+
+def _token(node: Node, role: Role, name: str) -> dict[str, str]:
+    with write_transaction(node.store.engine) as conn:
+        token = create_token(conn, role=role, name=name).token
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _append_signed(node: Node, kind: str, body: dict[str, JSONValue]) -> int:
+    done = node.store.append(kind, body, 1_700_000_100_000)
+    node.store.sign_checkpoint(load_keys(node.home).signers(1_700_000_100_000), 1_700_000_100_000)
+    return done.seq
+
+
+def test_partner_reads_proofs_and_only_the_entry_kinds_its_policy_grants(node: Node) -> None:
+    partner = _token(node, Role.PARTNER, "module-maker")
+    snapshot = _append_signed(node, "inventory.snapshot", {"snapshot": "s1", "positions": []})
+    size = snapshot + 1
+    # the checkpoint and the proofs: hashes and signatures, for every role of the default policy
+    checkpoint = node.client.get("/v1/ledger/checkpoint", headers=partner)
+    assert checkpoint.status_code == 200
+    opened = open_checkpoint(checkpoint.text, [NoteVerifier.from_vkey(node.vkey)], origin=ORIGIN)
+    assert opened.size == size
+    proof = node.client.get("/v1/ledger/proof/inclusion", params={"index": 3}, headers=partner)
+    assert proof.status_code == 200
+    got = proof.json()
+    verify_inclusion(_d(got["leaf_hash"]), 3, size, [_d(h) for h in got["hashes"]], opened.root)
+    consistency = node.client.get(
+        "/v1/ledger/proof/consistency", params={"old": 5}, headers=partner
+    )
+    assert consistency.status_code == 200
+    # entries: the snapshot (granted kind), never the test items (not granted)
+    assert node.client.get(f"/v1/ledger/entries/{snapshot}", headers=partner).status_code == 200
+    refused = node.client.get("/v1/ledger/entries/3", headers=partner)
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert "SKU-3" not in refused.text
+    listed = node.client.get("/v1/ledger/entries", params={"start": 0}, headers=partner).json()
+    assert [e["index"] for e in listed["entries"]] == [snapshot]
+    assert listed["end"] == size
+    # the auditor (all kinds by default) sees every entry
+    assert node.client.get("/v1/ledger/entries/3", headers=node.auth).status_code == 200
+    full = node.client.get("/v1/ledger/entries", params={"start": 0}, headers=node.auth).json()
+    assert len(full["entries"]) == size
+
+
+def test_bundles_hold_only_disclosed_entries(node: Node) -> None:
+    partner = _token(node, Role.PARTNER, "module-maker")
+    snapshot = _append_signed(node, "inventory.snapshot", {"snapshot": "s1", "positions": []})
+    bundle = node.client.get("/v1/ledger/bundle", headers=partner)
+    assert bundle.status_code == 200, bundle.text
+    report = verify_bundle(bundle.content, vkeys=[node.vkey], origin=ORIGIN)
+    assert [e.index for e in report.entries] == [snapshot]
+    chosen = node.client.get("/v1/ledger/bundle", params={"entries": "2"}, headers=partner)
+    assert chosen.status_code == 403
+    mixed = node.client.get(
+        "/v1/ledger/bundle", params={"entries": f"2,{snapshot}"}, headers=partner
+    )
+    assert mixed.status_code == 403
+
+
+def test_a_bank_reads_finance_entries_not_documents(node: Node) -> None:
+    bank = _token(node, Role.BANK, "bank-one")
+    pledge = _append_signed(node, "finance.pledge", {"pledge": "p1"})
+    document = _append_signed(node, "document.sent", {"hash": "h", "counterparty": "x"})
+    assert node.client.get(f"/v1/ledger/entries/{pledge}", headers=bank).status_code == 200
+    assert node.client.get(f"/v1/ledger/entries/{document}", headers=bank).status_code == 403
+    partner = _token(node, Role.PARTNER, "module-maker")
+    assert node.client.get(f"/v1/ledger/entries/{pledge}", headers=partner).status_code == 403
+    assert node.client.get(f"/v1/ledger/entries/{document}", headers=partner).status_code == 403
+
+
+@SQLITE_ONLY
+def test_a_policy_file_can_close_the_ledger_to_a_role(node: Node) -> None:
+    policy = policy_to_dict(default_policy())
+    policy["version"] = 2
+    policy["roles"]["partner"]["ledger"] = {"proofs": False, "entries": []}
+    (node.home / "disclosure-policy.json").write_text(json.dumps(policy))
+    partner = _token(node, Role.PARTNER, "module-maker")
+    for path, params in [
+        ("/v1/ledger/checkpoint", {}),
+        ("/v1/ledger/proof/inclusion", {"index": 1}),
+        ("/v1/ledger/proof/inclusion", {"index": 1, "size": 5}),
+        ("/v1/ledger/proof/consistency", {"old": 5}),
+        ("/v1/ledger/bundle", {}),
+    ]:
+        r = node.client.get(path, params=params, headers=partner)
+        assert r.status_code == 403, (path, r.text)
+        assert r.json()["type"].endswith("not-disclosed")
+    assert node.client.get("/v1/ledger/checkpoint", headers=node.auth).status_code == 200
+
+
+def test_served_checkpoint_follows_new_checkpoints_and_cosignatures(node: Node) -> None:
+    """Nothing is cached: the next read shows a new append's checkpoint and a new
+    cosignature line."""
+    first = node.client.get("/v1/ledger/checkpoint", headers=node.auth).text
+    seq = _append_signed(node, "test.item", {"n": 99})
+    second = node.client.get("/v1/ledger/checkpoint", headers=node.auth).text
+    assert second != first
+    assert second.startswith(f"{ORIGIN}\n{seq + 1}\n")
+    proof = node.client.get(
+        "/v1/ledger/proof/inclusion", params={"index": seq}, headers=node.auth
+    ).json()
+    assert proof["size"] == seq + 1
+    assert proof["checkpoint"] == second
+    line = "\u2014 witness.example/w AAAA\n"
+    node.store.add_cosignatures(seq + 1, [line.rstrip("\n")])
+    third = node.client.get("/v1/ledger/checkpoint", headers=node.auth).text
+    assert third == second + line

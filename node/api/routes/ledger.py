@@ -353,11 +353,15 @@ def bundle(
                 f"the log has {size} entries; select at most {MAX_BUNDLE_ENTRIES} with ?entries=",
                 title="Bad entries selection",
             )
-        wanted = [
-            e.seq
-            for e in store.entries(0, size)
-            if e.leaf is not None and _may_read(policy, who, LedgerItem(e.kind))
-        ]
+        present = [e for e in store.entries(0, size) if e.leaf is not None]
+        wanted = [e.seq for e in present if _may_read(policy, who, LedgerItem(e.kind))]
+        if present and not wanted:
+            raise ProblemError(
+                403,
+                "not-disclosed",
+                f"no entry of this log is disclosed to role {who.role.value}",
+                title="Not disclosed",
+            )
     stored = {e.seq: e for e in _entries_by_index(store, wanted)}
     items: list[tuple[int, bytes, list[bytes]]] = []
     for index in wanted:

@@ -16,6 +16,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from node.api.deps import CurrentPrincipal
 from node.api.node_log import NodeLog
@@ -57,7 +58,16 @@ def witness_of(request: Request) -> Witness:
         return witness
 
 
-WitnessDep = Annotated[Witness, Depends(witness_of)]
+async def _witness(request: Request) -> Witness:
+    """:func:`witness_of`, on the event loop once the witness exists (a plain ``def``
+    dependency would cost a hop to a worker thread on every request)."""
+    witness: Witness | None = getattr(request.app.state, "witness", None)
+    if witness is not None:
+        return witness
+    return await run_in_threadpool(witness_of, request)
+
+
+WitnessDep = Annotated[Witness, Depends(_witness)]
 
 
 async def _body(request: Request) -> bytes:
