@@ -15,6 +15,7 @@ from typing import Any, Final
 from governance._bucket import MetricBucket, fold_extremes
 from governance._errors import MetricsStateError
 from governance._findings import Finding, RuleId
+from governance._histogram import BlockIndex
 from governance._jsonread import Reader
 from governance._ruleset import RuleSet
 from governance._vocab import RECORD_TYPE_INVENTORY_POSITION, Severity
@@ -31,6 +32,7 @@ class _Tier:
     """The live buckets of one level and their running total."""
 
     __slots__ = (
+        "blocks",
         "buckets",
         "cached",
         "cached_dict",
@@ -46,6 +48,7 @@ class _Tier:
         self.buckets: dict[int, MetricBucket] = {}
         self.total = MetricBucket(start=0)  # additive parts, kept by add / subtract
         self.keys: list[int] = []  # the total's histogram bins, sorted
+        self.blocks = BlockIndex()  # the total's counts per block of bins
         self.extremes = MetricBucket(start=0)  # folded on add, rebuilt on expiry
         self.cutoff = 0
         self.cached: WindowStats | None = None  # figures until the next change
@@ -81,6 +84,7 @@ class _Tier:
                 end=now,
                 extremes=self.extremes,
                 keys=self.keys,
+                blocks=self.blocks,
             )
         out = template.copy()
         out["end"] = now
@@ -100,7 +104,9 @@ class _Tier:
         self.changed()
         expired = [s for s in self.buckets if s < cutoff]
         for start in expired:
-            self.total.add_counts(self.buckets.pop(start), -1, keys=self.keys)
+            gone = self.buckets.pop(start)
+            self.total.add_counts(gone, -1, keys=self.keys)
+            self.blocks.add(gone.latency_bins, -1)
         if expired:
             self.extremes = MetricBucket(start=0)
             for bucket in self.buckets.values():
@@ -116,6 +122,7 @@ class _Tier:
         bucket.add_counts(delta)
         fold_extremes(bucket, delta)
         self.total.add_counts(delta, keys=self.keys)
+        self.blocks.add(delta.latency_bins)
         fold_extremes(self.extremes, delta)
         self.changed()
 
@@ -123,6 +130,7 @@ class _Tier:
         """Take a stored bucket back (see :meth:`PartnerMetrics.from_dict`)."""
         self.buckets[bucket.start] = bucket
         self.total.add_counts(bucket, keys=self.keys)
+        self.blocks.add(bucket.latency_bins)
         fold_extremes(self.extremes, bucket)
         self.changed()
 

@@ -362,3 +362,49 @@ def test_cached_json_figures_are_fresh_copies() -> None:
     first["end"] = -1
     first["lineage"]["end"] = -1
     assert m.window_dict("hour", now=now) == m.window("hour", now=now).to_dict()
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.integers(min_value=0, max_value=10**7), min_size=1, max_size=30),
+            st.booleans(),  # take a previous batch back out
+        ),
+        max_size=12,
+    ),
+    st.lists(st.integers(min_value=1, max_value=100), min_size=1, max_size=4),
+)
+def test_block_index_quantiles_equal_the_full_walk(
+    batches: list[tuple[list[int], bool]], percents: list[int]
+) -> None:
+    """The block index (kept in step through adds and subtractions) answers exactly
+    the quantiles of a walk over every bin."""
+    from governance._histogram import BlockIndex, add_bins, quantiles
+
+    bins: dict[int, int] = {}
+    keys: list[int] = []
+    index = BlockIndex()
+    added: list[dict[int, int]] = []
+    values: list[int] = []
+    for batch, undo in batches:
+        if undo and added:
+            gone = added.pop(0)
+            add_bins(bins, gone, -1, keys)
+            index.add(gone, -1)
+            continue
+        delta: dict[int, int] = {}
+        for v in batch:
+            delta[bin_of(v)] = delta.get(bin_of(v), 0) + 1
+        values += batch
+        add_bins(bins, delta, 1, keys)
+        index.add(delta)
+        added.append(delta)
+    assert keys == sorted(bins)
+    assert sorted(index.order) == sorted({k >> 5 for k in bins})
+    count = sum(bins.values())
+    fractions = [(p, 100) for p in percents]
+    low, high = (min(values), max(values)) if values else (0, 0)
+    assert index.quantiles(bins, keys, count, fractions, low=low, high=high) == quantiles(
+        bins, count, fractions, low=low, high=high, keys=keys
+    )
