@@ -100,6 +100,8 @@ def export_columns(
         raise InputError(f"invalid JSON: {exc.msg} (line {exc.lineno})") from None
     except RecursionError:
         raise InputError("invalid JSON: nested too deeply") from None
+    except ValueError:  # e.g. an integer beyond Python's digit limit for int()
+        raise InputError("invalid JSON: a number is too long") from None
     if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
         return None
     names = tuple(dict.fromkeys(k for row in value for k in row))
