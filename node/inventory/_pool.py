@@ -46,10 +46,13 @@ class _Holder:
         self.lock = threading.Lock()
         self.pool: ProcessPoolExecutor | None = None
         self.size = 0
+        self.pid = 0  # the process that started the pool (a forked child starts its own)
 
     def get(self, jobs: int) -> ProcessPoolExecutor:
         with self.lock:
             old = None
+            if self.pid != os.getpid():
+                self.pool, self.size = None, 0  # inherited through fork: not ours to use
             if self.pool is None or self.size != jobs:
                 old = self.pool
                 self.pool = ProcessPoolExecutor(
@@ -59,6 +62,7 @@ class _Holder:
                     initargs=(os.getpid(),),
                 )
                 self.size = jobs
+                self.pid = os.getpid()
             pool = self.pool
         if old is not None:
             old.shutdown(wait=False)
@@ -67,10 +71,19 @@ class _Holder:
     def take(self) -> ProcessPoolExecutor | None:
         with self.lock:
             pool, self.pool, self.size = self.pool, None, 0
-        return pool
+        return pool if self.pid == os.getpid() else None
 
 
 _holder = _Holder()
+
+
+def _forget_in_child() -> None:
+    """A forked child (e.g. a server forked from a warm parent) starts its own pool."""
+    _holder.lock = threading.Lock()
+    _holder.pool, _holder.size, _holder.pid = None, 0, 0
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def default_jobs() -> int:
