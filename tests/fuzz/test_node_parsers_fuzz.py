@@ -42,6 +42,7 @@ from node.documents import DocumentError, SignedDocument, parse_document, sign_d
 from node.finance import FinanceError, Pledge, SignedPledge, pledge_context, registry_key
 from node.planning import CapacityReport, DemandForecast, PlanningError, parse_week
 from node.witness import WitnessError, parse_add_checkpoint
+from node.witness._protocol import parse_size_body
 from tests.fuzz.domain import examples, parses_or_refuses
 from tests.fuzz.mutations import (
     HOSTILE_VALUES,
@@ -203,6 +204,7 @@ PARSERS: dict[str, Parser] = {
     "witness.parse_add_checkpoint": Parser(
         ADD_CHECKPOINT, parse_add_checkpoint, WitnessError, "bytes"
     ),
+    "witness.parse_size_body": Parser("12\n", parse_size_body, WitnessError, "text"),
     "auth.parse_dictionary": Parser(
         SIGNED_HEADERS["Signature-Input"], parse_dictionary, SfvError, "text"
     ),
