@@ -78,6 +78,7 @@ def _show(done: Published, elapsed: float, *, as_json: bool) -> None:
         "facts": counts,
         "findings": list(done.findings),
         "exceptions": list(done.exceptions),
+        "sum_statements": len(done.movements),
         "rule_set": done.rule_set,
         "mapping_profile": None if done.source is None else f"{done.source}@{done.profile_version}",
         "seconds": round(elapsed, 3),
@@ -95,6 +96,8 @@ def _show(done: Published, elapsed: float, *, as_json: bool) -> None:
         click.echo(f"  {len(done.findings)} warning(s) recorded")
     if done.exceptions:
         click.echo(f"  governance cases: {', '.join(done.exceptions)}")
+    if done.movements:
+        click.echo(f"  sum statements over documents: {len(done.movements)}")
     click.echo(f"leaf hash {done.leaf_hash}\n\n{done.checkpoint}", nl=False)
 
 

@@ -7,6 +7,11 @@ arrived into the buyer's stock: the accepted part in ``available``, the part
 awaiting quality release in ``in_inspection`` (both count in ``on_hand``);
 rejected goods do not enter the buyer's stock. Orders and acknowledgements move
 no stock. Bucket names are the vocabulary's.
+
+:mod:`node.inventory` consumes them: the next snapshot a node publishes after a
+document is recorded carries, per item and bucket the document moved, a sum
+statement old + receipts − shipments (± an explicit adjustment) = new over
+commitments (see docs/publishing.md, section 6).
 """
 
 from __future__ import annotations

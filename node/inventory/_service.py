@@ -106,6 +106,7 @@ class Published:
     positions: tuple[Committed, ...]
     findings: tuple[dict[str, Any], ...]
     exceptions: tuple[str, ...]
+    movements: tuple[dict[str, Any], ...] = ()  # the entry's sum statements
 
 
 @dataclass
@@ -411,6 +412,7 @@ class Publisher:
             positions=tuple(committed),
             findings=tuple(findings),
             exceptions=tuple(r["case_id"] for r in case_rows),
+            movements=tuple(p.statement for p in planned),
         )
 
     def _observe(
