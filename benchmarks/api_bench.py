@@ -52,7 +52,7 @@ __all__ = ["ApiBenchError", "GrowingLog", "format_results", "run", "steps"]
 
 NODE_NAME = "bench.example/node"
 POSITIONS = 100
-START_LIMIT_S = 60.0
+START_LIMIT_S = 180.0
 REQUEST_TIMEOUT_S = 120.0
 Advance = Callable[[int], None]
 _CLI = "from node.cli import main; main()"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -86,11 +87,29 @@ class Metrics:
 
 
 class MetricsMiddleware:
-    """Pure ASGI middleware recording each HTTP request in :class:`Metrics`."""
+    """Pure ASGI middleware recording each HTTP request in :class:`Metrics`.
+
+    The labelled children (one per method, route template and status) are kept
+    in dictionaries: ``labels()`` validates and locks on every call, which costs
+    more than the count itself. Label values are bounded (route templates)."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._latencies: dict[tuple[str, str], Any] = {}
+
+    def _record(self, method: str, template: str, status: int, seconds: float) -> None:
+        counter = self._counters.get((method, template, status))
+        if counter is None:
+            counter = self.metrics.requests.labels(method, template, str(status))
+            self._counters[(method, template, status)] = counter
+        counter.inc()
+        latency = self._latencies.get((method, template))
+        if latency is None:
+            latency = self.metrics.latency.labels(method, template)
+            self._latencies[(method, template)] = latency
+        latency.observe(seconds)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -111,5 +130,4 @@ class MetricsMiddleware:
             # The router stores the matched route in the (shared) scope.
             template = getattr(scope.get("route"), "path", None) or UNMATCHED_ROUTE
             method = str(scope.get("method", ""))
-            self.metrics.requests.labels(method, template, str(status)).inc()
-            self.metrics.latency.labels(method, template).observe(time.perf_counter() - start)
+            self._record(method, template, status, time.perf_counter() - start)
