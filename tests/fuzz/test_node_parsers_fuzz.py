@@ -39,7 +39,14 @@ from node.auth.vkey import VkeyError, parse_vkey
 from node.connectors import ConnectorError, erpnext
 from node.disclosure import PolicyError, parse_policy
 from node.documents import DocumentError, SignedDocument, parse_document, sign_document
-from node.finance import FinanceError, Pledge, SignedPledge, pledge_context, registry_key
+from node.finance import (
+    FinanceError,
+    FinancingHeader,
+    Pledge,
+    SignedPledge,
+    pledge_context,
+    registry_key,
+)
 from node.planning import CapacityReport, DemandForecast, PlanningError, parse_week
 from node.witness import WitnessError, parse_add_checkpoint
 from node.witness._protocol import parse_size_body
@@ -194,6 +201,18 @@ PARSERS: dict[str, Parser] = {
     ),
     "finance.SignedPledge(bytes)": Parser(
         canonical_json(SIGNED_PLEDGE.to_body()), SignedPledge.from_bytes, FinanceError, "bytes"
+    ),
+    "finance.FinancingHeader": Parser(
+        FinancingHeader(
+            bank=BANK.name,
+            from_ms=MS,
+            to_ms=MS + 1000,
+            subjects=("cd" * 32,),
+            roles={"grants": (1,), "pledges": (2,), "snapshots": (3, 4), "coverage": (5,)},
+        ).to_json(),
+        FinancingHeader.from_json,
+        FinanceError,
+        "json",
     ),
     "planning.DemandForecast": Parser(FORECAST, DemandForecast.from_json, PlanningError, "json"),
     "planning.CapacityReport": Parser(CAPACITY, CapacityReport.from_json, PlanningError, "json"),
