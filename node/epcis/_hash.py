@@ -67,7 +67,9 @@ def _time(value: object) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S") + f".{utc.microsecond // 1000:03d}Z"
 
 
-def _vocab(value: str, kind: str) -> str:
+def _vocab(value: object, kind: str) -> str:
+    if not isinstance(value, str):  # e.g. a persistentDisposition "set" item
+        raise EpcisError(f"a {kind} value must be a string")
     urn, web = _VOCAB[kind]
     if value.startswith(urn):
         return CBV + web + value[len(urn) :]

@@ -11,7 +11,7 @@ every answer is 200 or a 4xx problem, and no table changes.
 from __future__ import annotations
 
 import json
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from node.auth.roles import Role
-from node.epcis import EpcisError, EpcisSchema, import_epcis, load_schema, parse_epcis_bytes
+from node.epcis import (
+    EpcisError,
+    EpcisSchema,
+    event_hash,
+    import_epcis,
+    load_schema,
+    parse_epcis_bytes,
+)
 from semantic_mapping import StatusMatcher, load_vocabulary
 from tests.conftest import shared_path
 from tests.fuzz.conftest import FuzzNode
@@ -108,3 +115,16 @@ def test_import_over_http(
             assert_clean_refusal(response, before, fuzz_node.row_counts(), accepted=(200,))
     finally:
         app.state.epcis_schema_path = None
+
+
+def test_found_a_persistent_disposition_that_is_not_a_string() -> None:
+    """Found by test_document_structure: the event hash raised AttributeError (and the
+    import route answered 500) on a persistentDisposition ``set`` item that is a list."""
+    for item in (["in_progress"], None, 7):
+        event = {
+            "type": "ObjectEvent",
+            "eventTime": "2026-11-20T08:00:00Z",
+            "eventTimeZoneOffset": "+00:00",
+            "persistentDisposition": {"set": [item]},
+        }
+        assert parses_or_refuses(partial(event_hash, event), EpcisError)

@@ -13,6 +13,7 @@ import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -37,6 +38,7 @@ from node.auth.errors import SignatureVerificationError
 from node.auth.signatures import parse_signature, sign_request
 from node.auth.vkey import VkeyError, parse_vkey
 from node.connectors import ConnectorError, erpnext
+from node.connectors.erpnext import _FRAPPE_TIME
 from node.disclosure import PolicyError, parse_policy
 from node.documents import DocumentError, SignedDocument, parse_document, sign_document
 from node.finance import (
@@ -165,6 +167,30 @@ class Parser:
     bug: KnownBug | None = None
 
 
+def _impossible_frappe_time(value: object) -> bool:
+    """A webhook body whose ``modified`` has the Frappe form but is no date (month 13)."""
+    try:
+        doc = json.loads(value) if isinstance(value, bytes) else None
+        modified = doc.get("modified") if isinstance(doc, dict) else None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return False
+    if not isinstance(modified, str) or not _FRAPPE_TIME.fullmatch(modified):
+        return False
+    try:
+        datetime.fromisoformat(modified)
+    except ValueError:
+        return True
+    return False
+
+
+IMPOSSIBLE_FRAPPE_TIME = KnownBug(
+    "erpnext.parse_delivery: a 'modified' of the Frappe form that is no real date "
+    "(2026-13-20 ...) raises ValueError from datetime.fromisoformat, not PayloadError",
+    recorded("erpnext", "webhook-bin.body").replace(b'"2026-11-20 14', b'"2026-13-20 14'),
+    _impossible_frappe_time,
+)
+
+
 HUGE_NUMBER_POLICY = KnownBug(
     "parse_policy catches json.JSONDecodeError only: a JSON number of more than 4300 digits "
     "raises a bare ValueError (int_max_str_digits), not PolicyError",
@@ -218,7 +244,11 @@ PARSERS: dict[str, Parser] = {
     "planning.CapacityReport": Parser(CAPACITY, CapacityReport.from_json, PlanningError, "json"),
     "planning.parse_week": Parser("2026-W48", parse_week, PlanningError, "text"),
     "connectors.erpnext.parse_delivery": Parser(
-        recorded("erpnext", "webhook-bin.body"), erpnext.parse_delivery, ConnectorError, "bytes"
+        recorded("erpnext", "webhook-bin.body"),
+        erpnext.parse_delivery,
+        ConnectorError,
+        "bytes",
+        bug=IMPOSSIBLE_FRAPPE_TIME,
     ),
     "witness.parse_add_checkpoint": Parser(
         ADD_CHECKPOINT, parse_add_checkpoint, WitnessError, "bytes"
