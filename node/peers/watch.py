@@ -24,6 +24,7 @@ partner's freshness expectation has passed; its checkpoint age grows likewise.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -205,9 +206,10 @@ class WatchedPeerWorker(PeerWorker):
         deliverer: Deliverer,
         *,
         watch: PeerWatch,
+        clock: Callable[[], float] = time.time,
         interval_s: float = 5.0,
     ) -> None:
-        super().__init__(engine, node_log, deliverer, interval_s=interval_s)
+        super().__init__(engine, node_log, deliverer, clock=clock, interval_s=interval_s)
         self.watch = watch
         self.faults: dict[str, FaultState] = {}
 
