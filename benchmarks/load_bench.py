@@ -26,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -59,26 +60,22 @@ class LoadBenchError(RuntimeError):
     """The benchmark could not run (bad database, the server did not start)."""
 
 
+@dataclass(frozen=True, kw_only=True)
 class LoadPlan:
-    """What to run; defaults are the figures of the README."""
+    """What to run; the defaults are those of ``scnode bench load`` (the README's figures)."""
 
-    def __init__(
-        self,
-        *,
-        database_url: str,
-        workers: int = 4,
-        clients: int = 50,
-        duration_s: float = 300.0,
-        rate: float = 0.5,
-        publish_share: float = 0.1,
-        positions: tuple[int, int] = (1, 3),
-        seed: int = 1,
-        timeout_s: float = 60.0,
-    ) -> None:
-        self.database_url = database_url
-        self.workers, self.clients, self.duration_s = workers, clients, duration_s
-        self.rate, self.publish_share, self.positions = rate, publish_share, positions
-        self.seed, self.timeout_s = seed, timeout_s
+    database_url: str
+    workers: int = 4
+    clients: int = 50
+    duration_s: float = 300.0
+    rate: float = 0.5  # requests per second per client, at most
+    publish_share: float = 0.1
+    positions: tuple[int, int] = (1, 3)  # positions per published snapshot, min and max
+    seed: int = 1
+    timeout_s: float = 60.0
+
+    def __repr__(self) -> str:  # the URL may carry a password
+        return f"LoadPlan(database_url={_redacted(self.database_url)!r}, workers={self.workers})"
 
 
 def steps(duration_s: float) -> int:
