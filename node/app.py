@@ -37,6 +37,7 @@ from node.api.routes import (
     peers,
     planning,
     tokens,
+    upload,
     witness,
 )
 from node.api.services import Services
@@ -144,6 +145,7 @@ def create_app(
         finance.router,
         planning.router,
         connectors.router,
+        upload.router,
     ):
         app.include_router(router)
     return app

@@ -3,9 +3,10 @@
 PostgreSQL: one schema per tenant (``t_<id>``) in the host's database, reached
 through the host's one engine (one connection pool per process): the tenant's
 engine is ``engine.execution_options(schema_translate_map={None: schema})`` and
-every transaction it begins first runs ``SET LOCAL search_path TO <schema>``, so
-table statements and the store's driver-level SQL both resolve to the tenant's
-own tables, and no name resolves to the host's or another tenant's.
+every transaction it begins first runs ``SET LOCAL search_path TO <schema>`` (so
+does every transaction on a connection from its ``raw_connection()``), so table
+statements and the store's driver-level SQL both resolve to the tenant's own
+tables, and no name resolves to the host's or another tenant's.
 
 SQLite: one database file per tenant in its home folder.
 
@@ -59,6 +60,30 @@ def _search_path_hook(schema: str) -> Any:
         conn.exec_driver_sql(statement)
 
     return on_begin
+
+
+def _scope_raw_connections(engine: Engine, schema: str) -> None:
+    """Make ``engine.raw_connection()`` (driver-level reads that bypass SQLAlchemy's
+    transaction events) open its transaction with the tenant's search path too.
+    ``SET LOCAL`` lasts until the transaction ends; the pool rolls back every
+    connection it gets back, so no other user of the pool inherits the path."""
+    original = engine.raw_connection
+    statement = f"SET LOCAL search_path TO {schema}"
+
+    def raw_connection() -> Any:
+        conn = original()
+        try:
+            cursor = conn.cursor()
+            try:
+                cursor.execute(statement)
+            finally:
+                cursor.close()
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    setattr(engine, "raw_connection", raw_connection)  # noqa: B010  an instance override
 
 
 def _alembic_script() -> Any:
@@ -131,6 +156,7 @@ class TenantStorage:
             schema = tenant_schema(tenant_id)
             engine = self.engine.execution_options(schema_translate_map={None: schema})
             event.listen(engine, "begin", _search_path_hook(schema))
+            _scope_raw_connections(engine, schema)
             return engine
         return create_engine(self.tenant_url(tenant_id))
 
