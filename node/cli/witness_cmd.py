@@ -29,13 +29,19 @@ def peer_sync(cli: CliContext, as_json: bool) -> None:
     """One round with every peer: deliver, get witnessed, verify, compare notes."""
     from node.api.node_log import NodeLog
     from node.api.problems import ProblemError
-    from node.outbox import Deliverer, PeerWorker
+    from node.governance import GovernanceService
+    from node.outbox import Deliverer
+    from node.peers.watch import PeerWatch, WatchedPeerWorker
 
     settings = cli_settings(cli)
     with migrated_engine(settings) as engine:
         node_log = NodeLog(settings, engine)
         deliverer = Deliverer(engine, lambda: node_log.keys().active, rng=random.SystemRandom())
-        worker = PeerWorker(engine, node_log, deliverer, clock=time.time, interval_s=0)
+        # The same round as the service's: faults recorded, partners' facts fed to governance.
+        watch = PeerWatch(engine, node_log, governance=GovernanceService(engine, node_log))
+        worker = WatchedPeerWorker(
+            engine, node_log, deliverer, watch=watch, clock=time.time, interval_s=0
+        )
         try:
             node_log.store()
             report = worker.run_once()

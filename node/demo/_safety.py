@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from governance import PeerFacts
 from node.demo._nodes import DemoError
 from node.governance import governance_service
 
@@ -37,23 +36,20 @@ def _publish(demo: Demo, label: str, file: str) -> dict[str, Any]:
 
 
 def _observe(demo: Demo, day: int) -> list[str]:
-    """The phone maker reads the module maker's facts and hands what it verified
-    to its governance service; the ids of the cases opened and cleared."""
+    """The phone maker reads the module maker's facts (for the narrative); then one
+    round of its peer loop verifies them and feeds its governance service, and one
+    turn of its SLA loop opens or clears the cases they call for. The ids of the
+    cases opened and cleared."""
     from node.demo._scenario import read_partner_facts
 
-    items = read_partner_facts(demo, "phone", "module", day=f"Day {day}")
-    states = {
-        f"{item['sku']}@{item['location']}": "below"
-        if fact.endswith("below_safety_stock")
-        else "at_or_above"
-        for item, fact in items
-    }
+    read_partner_facts(demo, "phone", "module", day=f"Day {day}")
     phone = demo.node("phone")
     if phone.app is None:
         raise DemoError("the phone maker's node is not running")
-    swept = governance_service(phone.app).record_facts(
-        PeerFacts(partner=demo.name("module"), safety_stock=states)
-    )
+    report = phone.app.state.peer_worker.run_once()
+    if report.errors:
+        demo.story.line(f"phone maker's peer round: errors from {sorted(report.errors)}")
+    swept = governance_service(phone.app).tick()
     return [*swept.opened, *swept.cleared]
 
 
@@ -79,8 +75,7 @@ def safety_stock_exception(demo: Demo) -> None:
         raise DemoError("the phone maker's governance service opened no below_safety_stock case")
     case = opened[0]
     story.line(
-        "(the node does not yet hand verified partner facts to its governance service: "
-        "the demo does it, record_facts)"
+        "(the phone maker's peer loop verified the fact itself and its SLA loop opened the case)"
     )
     story.seen(
         "phone",
