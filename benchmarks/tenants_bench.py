@@ -13,6 +13,9 @@ process:
   ``publish_p99_ms``;
 * ``hot_publishes`` snapshots are published to ONE tenant, ``concurrency`` at
   once (spread over the workers): ``hot_publish_p50_ms`` / ``hot_publish_p99_ms``;
+* every touched tenant's latest checkpoint is read back over the API
+  (``GET /t/<id>/v1/ledger/checkpoint``, ``concurrency`` in flight): it must
+  cover the tenant's last published index (``read_p50_ms`` / ``read_p99_ms``);
 * every touched tenant's ledger is then read from the database and verified
   (hash chain, Merkle tree, every checkpoint signed by the tenant's key and
   consistent with the last) and must hold exactly one snapshot entry per
@@ -275,6 +278,41 @@ def _publish(
         list(pool.map(one, enumerate(targets)))
 
 
+def _read_back(
+    client: httpx.Client, tenants: dict[str, _Tenant], touched: _Published, concurrency: int
+) -> tuple[list[float], list[str]]:
+    """Each touched tenant's checkpoint over the API; (latencies, problems)."""
+    problems: list[str] = []
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def one(item: tuple[str, list[int]]) -> None:
+        tenant_id, indexes = item
+        tenant = tenants[tenant_id]
+        started = time.perf_counter()
+        try:
+            got = client.get(
+                f"/t/{tenant_id}/v1/ledger/checkpoint",
+                headers={"Authorization": f"Bearer {tenant.token}"},
+            )
+        except httpx.HTTPError as exc:
+            with lock:
+                problems.append(f"{tenant_id}: checkpoint: {exc.__class__.__name__}")
+            return
+        took = time.perf_counter() - started
+        lines = got.text.split("\n")
+        ok = got.status_code == 200 and len(lines) > 2 and lines[0] == tenant.name
+        with lock:
+            if not ok or not lines[1].isdigit() or int(lines[1]) <= max(indexes):
+                problems.append(f"{tenant_id}: checkpoint HTTP {got.status_code} {got.text[:80]}")
+            else:
+                latencies.append(took)
+
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        list(pool.map(one, sorted(touched.indexes.items())))
+    return latencies, problems
+
+
 def _verify(
     database_url: str, home: Path, tenants: dict[str, _Tenant], published: _Published
 ) -> tuple[int, list[str]]:
@@ -360,11 +398,14 @@ def run(
             )
             hot = _Published()
             _publish(client, [made[0]] * hot_publishes, concurrency, hot, advance)
+            touched = _Published(indexes={k: list(v) for k, v in spread.indexes.items()})
+            for k, v in hot.indexes.items():
+                touched.indexes.setdefault(k, []).extend(v)
+            by_id = {t.id: t for t in made}
+            reads, read_problems = _read_back(client, by_id, touched, concurrency)
             loaded = client.get("/metrics").text
-        touched = _Published(indexes={k: list(v) for k, v in spread.indexes.items()})
-        for k, v in hot.indexes.items():
-            touched.indexes.setdefault(k, []).extend(v)
-        verified, problems = _verify(url, home, {t.id: t for t in made}, touched)
+        verified, problems = _verify(url, home, by_id, touched)
+        problems = read_problems + problems
         advance(1)
     return {
         "tenants": len(made),
@@ -380,6 +421,9 @@ def run(
         "hot_publishes": len(hot.latencies),
         "hot_publish_p50_ms": round(_percentile(hot.latencies, 0.5) * 1000, 1),
         "hot_publish_p99_ms": round(_percentile(hot.latencies, 0.99) * 1000, 1),
+        "reads": len(reads),
+        "read_p50_ms": round(_percentile(reads, 0.5) * 1000, 1),
+        "read_p99_ms": round(_percentile(reads, 0.99) * 1000, 1),
         "touched_tenants": len(touched.indexes),
         "verified_tenants": verified,
         "ledger_errors": len(problems),
@@ -410,6 +454,8 @@ def format_results(result: dict[str, Any]) -> list[str]:
         f"p99 {r['publish_p99_ms']:.0f} ms)",
         f"publish, one tenant   {r['hot_publishes']} (p50 {r['hot_publish_p50_ms']:.0f} ms, "
         f"p99 {r['hot_publish_p99_ms']:.0f} ms)",
+        f"checkpoint read back  {r['reads']} (p50 {r['read_p50_ms']:.0f} ms, "
+        f"p99 {r['read_p99_ms']:.0f} ms)",
         f"ledgers verified      {r['verified_tenants']}/{r['touched_tenants']} "
         f"(problems: {r['ledger_errors']})",
         f"errors                {r['errors']}",

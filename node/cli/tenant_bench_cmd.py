@@ -19,6 +19,8 @@ JSON_KEYS = (
     "publish_p99_ms",
     "hot_publish_p50_ms",
     "hot_publish_p99_ms",
+    "read_p50_ms",
+    "read_p99_ms",
     "verified_tenants",
     "ledger_errors",
     "errors",

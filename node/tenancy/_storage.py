@@ -1,12 +1,13 @@
 """Where each tenant's data lives, isolated by construction.
 
 PostgreSQL: one schema per tenant (``t_<id>``) in the host's database, reached
-through the host's one engine (one connection pool per process): the tenant's
-engine is ``engine.execution_options(schema_translate_map={None: schema})`` and
-every transaction it begins first runs ``SET LOCAL search_path TO <schema>`` (so
-does every transaction on a connection from its ``raw_connection()``), so table
-statements and the store's driver-level SQL both resolve to the tenant's own
-tables, and no name resolves to the host's or another tenant's.
+through one engine (one connection pool per process) that all tenants share and
+the host never uses itself: a tenant's engine is
+``engine.execution_options(schema_translate_map={None: schema})`` and sets the
+session's ``search_path`` to the tenant's schema alone on every connection it
+checks out, so table statements, the store's driver-level SQL and raw DBAPI
+reads all resolve to the tenant's own tables, and no name resolves to the host's
+or another tenant's.
 
 SQLite: one database file per tenant in its home folder.
 
@@ -24,7 +25,7 @@ import threading
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from node.db import DatabaseError, alembic_config, create_engine, upgrade
@@ -40,7 +41,7 @@ TENANT_ID_RE: Final = re.compile(r"^[0-9a-f]{16}$")
 TENANT_DATABASE_FILE: Final = "scnode.sqlite"
 TENANTS_DIR: Final = "tenants"
 SCHEMA_PREFIX: Final = "t_"
-HOST_POOL_SIZE: Final = 10
+TENANT_POOL_SIZE: Final = 10
 
 _ddl_lock = threading.Lock()
 _ddl_cache: dict[str, str] = {}
@@ -53,32 +54,28 @@ def tenant_schema(tenant_id: str) -> str:
     return SCHEMA_PREFIX + tenant_id
 
 
-def _search_path_hook(schema: str) -> Any:
-    statement = f"SET LOCAL search_path TO {schema}"
+def _scope_connections(engine: Engine, schema: str) -> None:
+    """Point every connection ``engine`` checks out at ``schema``.
 
-    def on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql(statement)
-
-    return on_begin
-
-
-def _scope_raw_connections(engine: Engine, schema: str) -> None:
-    """Make ``engine.raw_connection()`` (driver-level reads that bypass SQLAlchemy's
-    transaction events) open its transaction with the tenant's search path too.
-    ``SET LOCAL`` lasts until the transaction ends; the pool rolls back every
-    connection it gets back, so no other user of the pool inherits the path."""
+    SQLAlchemy connections and driver-level reads both get their DBAPI connection
+    from ``engine.raw_connection()``; the override sets the session's search path
+    (in autocommit, so no transaction is left open and no rollback undoes it)
+    before handing the connection out. Only tenant engines use the tenants' pool,
+    and each sets its own path on every checkout."""
     original = engine.raw_connection
-    statement = f"SET LOCAL search_path TO {schema}"
+    statement = f"SET search_path TO {schema}"
 
     def raw_connection() -> Any:
         conn = original()
         try:
-            cursor = conn.cursor()
+            dbapi = conn.dbapi_connection
+            dbapi.autocommit = True  # type: ignore[union-attr]
             try:
-                cursor.execute(statement)
+                dbapi.execute(statement)  # type: ignore[union-attr]
             finally:
-                cursor.close()
+                dbapi.autocommit = False  # type: ignore[union-attr]
         except BaseException:
+            conn.invalidate()
             conn.close()
             raise
         return conn
@@ -135,10 +132,21 @@ class TenantStorage:
         self.host_url = host_url
         self.home = home
         self.backend = make_url(host_url).get_backend_name()
-        self.engine = create_engine(host_url, pool_size=HOST_POOL_SIZE)
+        self.engine = create_engine(host_url)
+        self._tenants_engine: Engine | None = None
+        self._lock = threading.Lock()
+
+    def _tenant_pool(self) -> Engine:
+        """The one engine (connection pool) all tenants share; never used unscoped."""
+        with self._lock:
+            if self._tenants_engine is None:
+                self._tenants_engine = create_engine(self.host_url, pool_size=TENANT_POOL_SIZE)
+            return self._tenants_engine
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._tenants_engine is not None:
+            self._tenants_engine.dispose()
 
     def tenant_home(self, tenant_id: str) -> Path:
         tenant_schema(tenant_id)  # validates the id before it becomes a path
@@ -154,9 +162,8 @@ class TenantStorage:
         """An engine that sees only ``tenant_id``'s tables."""
         if self.backend == "postgresql":
             schema = tenant_schema(tenant_id)
-            engine = self.engine.execution_options(schema_translate_map={None: schema})
-            event.listen(engine, "begin", _search_path_hook(schema))
-            _scope_raw_connections(engine, schema)
+            engine = self._tenant_pool().execution_options(schema_translate_map={None: schema})
+            _scope_connections(engine, schema)
             return engine
         return create_engine(self.tenant_url(tenant_id))
 

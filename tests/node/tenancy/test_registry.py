@@ -86,20 +86,25 @@ def test_tenants_do_not_see_each_other(registry: TenantRegistry) -> None:
             assert conn.execute(select(func.count()).select_from(tenants)).scalar_one() == 0
         with pytest.raises(Exception, match="no log"):
             LedgerStore.open(engine, b.name)
-        # driver-level reads (the store's fast read path) are scoped the same way
-        for _ in range(3):
+    finally:
+        registry.storage.release(engine)
+    # driver-level reads (the store's fast read path) are scoped the same way, and
+    # connections shared through the tenants' pool follow whichever tenant took them
+    for tenant in (a, b, a, b):
+        engine = registry.storage.engine_for(tenant.id)
+        try:
             raw = engine.raw_connection()
             try:
                 cursor = raw.cursor()
                 cursor.execute("SELECT origin FROM ledger_logs")
-                assert [r[0] for r in cursor.fetchall()] == [a.name]
+                assert [r[0] for r in cursor.fetchall()] == [tenant.name]
                 cursor.close()
             finally:
                 raw.close()
-        with registry.engine.connect() as conn:  # and the pool forgets the path
-            assert conn.execute(select(func.count()).select_from(api_tokens)).scalar_one() == 0
-    finally:
-        registry.storage.release(engine)
+            store = LedgerStore.open(engine, tenant.name)
+            assert store.verify_all([NoteVerifier.from_vkey(tenant.vkey)]).size == 0
+        finally:
+            registry.storage.release(engine)
     with registry.engine.connect() as conn:  # the host sees no tenant's tokens
         assert conn.execute(select(func.count()).select_from(api_tokens)).scalar_one() == 0
 
