@@ -22,6 +22,7 @@ from governance._cases import (
     Comment,
     ExceptionCase,
 )
+from governance._cases import digest as case_digest
 from governance._checks import check_document, check_record, record_subject
 from governance._dashboard import dashboard_view, network_dashboard
 from governance._documents import compare_capacity, compare_receipt
@@ -152,6 +153,7 @@ __all__ = [
     "WindowStats",
     "breach_counts",
     "canonical_rule_set_bytes",
+    "case_digest",
     "case_from_dict",
     "case_to_dict",
     "check_document",

@@ -2,9 +2,11 @@
 
 A case is a frozen value; every transition returns the new case and an event
 ``{"kind", "body"}`` for a ledger entry. Events carry no plaintext business
-numbers: free text (summaries, comments, resolutions) and evidence appear only
-as SHA-256 digests of their canonical JSON; the text itself stays with the two
-parties.
+numbers: the subject (a document number and SKU, say), free text (summaries,
+comments, resolutions) and evidence appear only as SHA-256 digests of their
+canonical JSON; the text itself stays with the two parties. Both parties derive
+the same subject from the same documents, so the same case carries the same
+``subject_digest`` on both ledgers.
 """
 
 from __future__ import annotations

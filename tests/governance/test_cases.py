@@ -25,6 +25,7 @@ from governance import (
     PartnerProfile,
     PeerFacts,
     breach_counts,
+    case_digest,
     case_from_dict,
     case_to_dict,
     check_document,
@@ -36,6 +37,7 @@ from governance import (
     open_case,
     plan_openings,
 )
+from tests.plaintext import assert_no_plaintext
 
 RULES = default_rule_set()
 T = 1_769_909_400_123  # 2026-02-01T09:30:00.123+08:00
@@ -324,3 +326,39 @@ def test_constructors_refuse_nonsense() -> None:
     case = opened()
     with pytest.raises(GovernanceError, match="deadline before opening"):
         ExceptionCase(**{**case.__dict__, "respond_by": case.opened_at - 1})
+
+
+def test_events_cite_the_subject_and_every_text_by_digest_only() -> None:
+    subject = "despatch_advice:D-PO-M/SKU-A"
+    summary = "SKU-A: received 480, despatched 500"
+    opening = Opening(ExceptionType.RECEIPT_MISMATCH, SUP, subject, summary)
+    case, opened = open_case(opening, RULES, now=T, raised_by=ME)
+    assert case.subject == subject  # the plaintext stays in the case
+    body = opened["body"]
+    assert "subject" not in body
+    assert body["subject_digest"] == case_digest(subject)
+    assert body["summary_digest"] == case_digest(summary)
+    # the same opening on the other party's node: the same subject digest
+    _, theirs = open_case(opening, RULES, now=T + 5, raised_by=SUP)
+    assert theirs["body"]["subject_digest"] == body["subject_digest"]
+    # tampered: another SKU, another digest
+    other = Opening(ExceptionType.RECEIPT_MISMATCH, SUP, "despatch_advice:D-PO-M/SKU-B", summary)
+    assert (
+        open_case(other, RULES, now=T, raised_by=ME)[1]["body"]["subject_digest"]
+        != (body["subject_digest"])
+    )
+    acked, ack = case.acknowledge(by=SUP, at=T + 1, note="short by 20")
+    commented, said = acked.comment(by=ME, at=T + 2, text="480 of 500 on PO-M")
+    _, done = commented.resolve(by=SUP, at=T + 3, resolution="credit note for 20")
+    events = [opened, ack, said, done]
+    assert said["body"]["text_digest"] == case_digest("480 of 500 on PO-M")
+    assert_no_plaintext(
+        events,
+        words=("D-PO-M", "SKU-A", "short by", "credit note"),
+        numbers=(480, 500, 20),
+    )
+    # a subject that is already a salted hash is public by design and kept
+    hashed = "ab" * 32
+    facts = Opening(ExceptionType.BELOW_SAFETY_STOCK, SUP, hashed, "below")
+    kept = open_case(facts, RULES, now=T, raised_by=ME)[1]["body"]
+    assert (kept["subject"], kept["subject_digest"]) == (hashed, case_digest(hashed))

@@ -11,11 +11,13 @@ from typing import Any
 
 import pytest
 
+from governance import case_digest as digest
 from ledger import Entry
 from node.peers.registry import PeerRegistry
 from node.witness import client_for
-from tests.node.documents_support import ack, desadv, get, po, recadv, send
+from tests.node.documents_support import HTTP, ack, desadv, get, po, recadv, send
 from tests.node.test_witness_helpers import Node, network
+from tests.plaintext import assert_no_plaintext
 
 BUYER, SUPPLIER = "buyer.example/node", "supplier.example/node"
 
@@ -50,14 +52,18 @@ def _peer(node: Node, other: Node) -> Any:
         return next(p for p in PeerRegistry(conn).list() if p.vkey == other.vkey)
 
 
-def _opened_entries(node: Node) -> list[dict[str, Any]]:
+def _governance_entries(node: Node, prefix: str = "governance.") -> list[dict[str, Any]]:
     out = []
     for stored in node.store.entries(0, node.store.size()):
         if stored.leaf is not None:
             entry = Entry.from_leaf(stored.leaf)
-            if entry.kind.startswith("governance.exception.opened"):
-                out.append(dict(entry.body))
+            if entry.kind.startswith(prefix):
+                out.append({"kind": entry.kind, **dict(entry.body)})
     return out
+
+
+def _opened_entries(node: Node) -> list[dict[str, Any]]:
+    return _governance_entries(node, "governance.exception.opened")
 
 
 def test_short_receipt_opens_a_mismatch_case_on_both_nodes(pair: list[Node]) -> None:
@@ -79,6 +85,9 @@ def test_short_receipt_opens_a_mismatch_case_on_both_nodes(pair: list[Node]) -> 
         assert _cases(node, "late_delivery") == []
         opened = _opened_entries(node)
         assert [e["case_id"] for e in opened] == [case["id"]]
+        # the ledger cites the subject by digest only, the same on both nodes
+        assert "subject" not in opened[0]
+        assert opened[0]["subject_digest"] == digest("despatch_advice:D-PO-M/SKU-A")
     # the supplier also reads (and answers) the buyer's case over its signed connection
     with client_for(_peer(supplier, buyer), supplier.keys.active) as client:
         theirs = client.get("/v1/governance/exceptions").json()
@@ -119,3 +128,45 @@ def test_matching_receipt_in_time_opens_nothing(pair: list[Node]) -> None:
     assert _cases(supplier) == []
     assert _opened_entries(buyer) == []
     assert _opened_entries(supplier) == []
+
+
+def test_ledger_holds_no_plaintext_of_a_mismatch_case(pair: list[Node]) -> None:
+    """480 received of 500 despatched: the case is opened, commented on (with the
+    quantities) and resolved, and no governance entry on either ledger carries the
+    document number, the SKU, the quantities or the free text."""
+    buyer, supplier = pair
+    _ship(buyer, supplier, "PO-M", 500)
+    _ok(send(buyer, supplier, recadv("PO-M", "D-PO-M", "R-PO-M", [(1, "SKU-A", 480, 0, 0)])))
+    (case,) = _cases(buyer, "receipt_mismatch")
+    base = f"{buyer.url}/v1/governance/exceptions/{case['id']}"
+    comment = "SKU-A short by 20: 480 of 500 arrived on PO-M"
+    said = HTTP.post(f"{base}/comment", json={"text": comment}, headers=buyer.auth)
+    assert said.status_code == 200, said.text
+    done = HTTP.post(
+        f"{base}/resolve", json={"text": "credit note for 20 x SKU-A"}, headers=buyer.auth
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["state"] == "resolved"
+    # the node's own API still has the plaintext
+    (mine,) = _cases(buyer, "receipt_mismatch")
+    assert mine["subject"] == "despatch_advice:D-PO-M/SKU-A"
+    assert [c["text"] for c in mine["comments"]] == [comment]
+    entries = _governance_entries(buyer, "governance.exception.")
+    kinds = [e["kind"] for e in entries]
+    assert kinds == [
+        "governance.exception.opened.v1",
+        "governance.exception.commented.v1",
+        "governance.exception.resolved.v1",
+    ]
+    assert entries[1]["text_digest"] == digest(comment)
+    words = ("D-PO-M", "PO-M", "SKU-A", "R-PO-M", "short by", "credit note")
+    for node in pair:
+        # the rule set entries hold configuration (its UTC+8 display offset is 480
+        # minutes), so figures are looked for in the case entries
+        assert_no_plaintext(_governance_entries(node), words=words)
+        cases = _governance_entries(node, "governance.exception.")
+        assert cases
+        assert_no_plaintext(cases, words=words, numbers=(480, 500, 20))
+    # a tampered check: the same helper does find the plaintext in the private case
+    with pytest.raises(AssertionError):
+        assert_no_plaintext(mine, words=("SKU-A",))
