@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Final
@@ -71,20 +72,26 @@ def _prove_in_worker(task: _Task) -> bytes:
     return _prove(task, secrets.SystemRandom())
 
 
-def _pooled(tasks: Sequence[_Task], jobs: int, rng: zk.Rng) -> Iterator[bytes]:
-    """The proofs of ``tasks`` in order, made by the prover pool; if the pool broke
-    (a worker died), it is discarded and the rest are made in this process."""
-    done = 0
-    try:
-        pool = prover_pool(jobs)
-        chunk = max(1, len(tasks) // (4 * jobs))
-        for proof in pool.map(_prove_in_worker, tasks, chunksize=chunk):
-            yield proof
-            done += 1
-    except BrokenProcessPool:
-        discard_pool()
-        for task in tasks[done:]:
-            yield _prove(task, rng)
+def _results(
+    futures: Sequence[Future[bytes]], tasks: Sequence[_Task], rng: zk.Rng
+) -> Iterator[bytes]:
+    """The proofs in order; if the pool broke (a worker died), it is discarded and
+    the remaining proofs are made in this process."""
+    for n, future in enumerate(futures):
+        try:
+            yield future.result()
+        except BrokenProcessPool:
+            discard_pool()
+            for task in tasks[n:]:
+                yield _prove(task, rng)
+            return
+    for task in tasks[len(futures) :]:  # submitted no more once the pool broke
+        yield _prove(task, rng)
+
+
+def _has_fact(position: Position) -> bool:
+    safety, quantities = position.safety_stock, position.quantities
+    return safety is not None and quantities.get(AVAILABLE, -1) >= safety
 
 
 def _commit_one(
@@ -125,15 +132,27 @@ def commit_positions(
     the process's prover pool of that many workers (each draws its nonces' fresh
     bytes from the system's randomness); commitments are always made here.
     """
-    made = [
-        _commit_one(p, s, origin, snapshot, rng) for p, s in zip(positions, subjects, strict=True)
-    ]
-    tasks = [t for _c, _o, t in made if t is not None]
-    proofs: Iterator[bytes]
-    if jobs > 1 and len(tasks) >= _MIN_TASKS_PER_JOB * jobs:
-        proofs = _pooled(tasks, jobs, rng)
-    else:
-        proofs = (_prove(t, rng) for t in tasks)
+    pool = None
+    if jobs > 1 and sum(map(_has_fact, positions)) >= _MIN_TASKS_PER_JOB * jobs:
+        pool = prover_pool(jobs)
+    made = []
+    tasks: list[_Task] = []
+    futures: list[Future[bytes]] = []
+    for position, subject in zip(positions, subjects, strict=True):
+        one = _commit_one(position, subject, origin, snapshot, rng)
+        made.append(one)
+        if one[2] is None:
+            continue
+        tasks.append(one[2])
+        if pool is not None:  # the workers prove while the next commitments are made
+            try:
+                futures.append(pool.submit(_prove_in_worker, one[2]))
+            except BrokenProcessPool:
+                discard_pool()
+                pool = None
+    proofs: Iterator[bytes] = (
+        _results(futures, tasks, rng) if futures else (_prove(t, rng) for t in tasks)
+    )
     out = []
     for position, subject, (commitments, openings, task) in zip(
         positions, subjects, made, strict=True
