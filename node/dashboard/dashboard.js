@@ -1,5 +1,7 @@
 // scnode collaboration health dashboard: vanilla JS, no dependencies.
-// Data comes from GET /v1/governance/dashboard with the token kept in sessionStorage.
+// Data comes from GET v1/governance/dashboard with the token kept in sessionStorage.
+// Every URL is relative to the page (never from the root): at /dashboard the page
+// calls /v1/..., served under a prefix at /t/acme/dashboard it calls /t/acme/v1/...
 "use strict";
 
 (function () {
@@ -102,7 +104,7 @@
 
   async function api(path) {
     const token = sessionStorage.getItem(TOKEN_KEY);
-    const res = await fetch(path, {
+    const res = await fetch(new URL(path, document.baseURI), {
       headers: { Authorization: "Bearer " + token, Accept: "application/json" },
       cache: "no-store",
       credentials: "omit",
@@ -119,7 +121,7 @@
   async function refresh() {
     if (!sessionStorage.getItem(TOKEN_KEY)) return showLogin();
     try {
-      data = await api("/v1/governance/dashboard?window=" + encodeURIComponent($("window").value));
+      data = await api("v1/governance/dashboard?window=" + encodeURIComponent($("window").value));
       render();
     } catch (err) {
       if (err.auth) {
@@ -320,7 +322,7 @@
     for (const id of lin.exception_ids) q.append("exception", id);
     let got;
     try {
-      got = await api("/v1/governance/lineage?" + q.toString());
+      got = await api("v1/governance/lineage?" + q.toString());
     } catch (err) {
       $("status").textContent = err.auth ? ui("unauthorized") : ui("offline");
       return;

@@ -1,32 +1,38 @@
 """The dashboard in a real headless Chromium, against a real uvicorn server.
 
-The node runs on a loopback port with seeded governance data; the page is opened,
-given a token, and must show every partner with the figures the API reports,
-update when new data arrives (no reload), drill down to fields, exceptions and
-lineage, switch to English, and load nothing from outside the node. A screenshot
-is kept in tests/artifacts/.
+The node runs on a loopback port with seeded governance data, served under a
+tenant's path prefix as on a multi-tenant host; the page is opened, given a token,
+and must show every partner with the figures the API reports, update when new data
+arrives (no reload), drill down to fields, exceptions and lineage, switch to
+English, and load nothing from outside the node (nor from outside its prefix). A
+screenshot is kept in tests/artifacts/. Without the browser: the page and its
+assets hold no root-relative URL, and resolve under a prefix.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
-import threading
-import time
-from collections.abc import Iterator
+import re
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import httpx
 import pytest
-import uvicorn
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from starlette.applications import Starlette
+from starlette.routing import Mount
 
 from governance import PeerFacts
 from node.auth.roles import Role
 from node.peers.faults import FaultKind, Probe, store_fault
 from node.peers.registry import PeerRegistry
-from tests.node.helpers import free_port, vkey_of
+from tests.node.browser_support import ARTIFACTS, BROWSER_ARGS, CHROMIUM, needs_browser, serve
+from tests.node.helpers import vkey_of
 from tests.node.test_governance_helpers import (
     MINUTE,
     SUPPLIER_A,
@@ -36,28 +42,8 @@ from tests.node.test_governance_helpers import (
     position,
 )
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 SUPPLIER_C = "supplier-c.example"
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-pytestmark = [
-    pytest.mark.skipif(
-        not CHROMIUM.exists() and shutil.which("chromium") is None,
-        reason="Debian's chromium is not installed at /usr/bin/chromium",
-    ),
-    pytest.mark.skipif(
-        importlib.util.find_spec("playwright") is None,
-        reason="the playwright package (dev dependency) is not installed",
-    ),
-]
+PREFIX = "/t/acme"
 
 
 @pytest.fixture
@@ -67,24 +53,86 @@ def database_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def served(database_url: str, tmp_path: Path) -> Iterator[tuple[GovNode, str]]:
-    for node in make_gov_node(database_url, tmp_path):
-        _seed(node)
-        port = free_port()
-        config = uvicorn.Config(node.app, host="127.0.0.1", port=port, log_level="warning")
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            assert time.monotonic() < deadline, "server did not start"
-            assert thread.is_alive(), "server thread died"
-            time.sleep(0.02)
-        try:
-            yield node, f"http://127.0.0.1:{port}"
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
+def node(database_url: str, tmp_path: Path) -> Iterator[GovNode]:
+    for made in make_gov_node(database_url, tmp_path):
+        _seed(made)
+        yield made
+
+
+def tenant_host(app: FastAPI) -> Starlette:
+    """A host serving ``app`` under ``PREFIX`` (its ``root_path``), as a multi-tenant
+    host does, running the node app's lifespan itself."""
+
+    @asynccontextmanager
+    async def lifespan(_host: Starlette) -> AsyncIterator[None]:
+        async with app.router.lifespan_context(app):
+            yield
+
+    return Starlette(routes=[Mount(PREFIX, app=app)], lifespan=lifespan)
+
+
+@pytest.fixture
+def served(node: GovNode) -> Iterator[tuple[GovNode, str]]:
+    """The node under ``PREFIX`` on a loopback port; yields it and its base URL."""
+    with serve(tenant_host(node.app)) as url:
+        yield node, url + PREFIX
+
+
+def _asset_text(name: str) -> str:
+    return resources.files("node.dashboard").joinpath(name).read_text(encoding="utf-8")
+
+
+def test_page_and_assets_hold_no_external_or_root_relative_url() -> None:
+    html, js, css = (_asset_text(n) for n in ("index.html", "dashboard.js", "dashboard.css"))
+    # the SVG namespace name is an identifier, never fetched
+    assert js.count('"http://www.w3.org/2000/svg"') == 1
+    loaded = js.replace('"http://www.w3.org/2000/svg"', "")
+    for name, text in (("index.html", html), ("dashboard.js", loaded), ("dashboard.css", css)):
+        assert not re.search(r"\b(?:https?|wss?|ftp):", text), name
+        assert not re.search(r"""(["'`(])//""", text), name  # protocol-relative
+    # attributes that load or send something: relative paths only
+    refs = re.findall(r"""\b(?:src|href|action)\s*=\s*["']([^"']*)["']""", html)
+    assert sorted(refs) == [
+        "dashboard/assets/dashboard.css",
+        "dashboard/assets/dashboard.js",
+        "data:,",
+    ]
+    # JS: no string literal starting at the root; every fetch resolves against the page
+    assert not re.search(r"""["'`]/[A-Za-z0-9]""", js)
+    assert re.findall(r"\bfetch\((.*?),\s*\{", js) == ["new URL(path, document.baseURI)"]
+    called = sorted(re.findall(r"""\bapi\("([^"?]+)""", js))
+    assert called == ["v1/governance/dashboard", "v1/governance/lineage"]
+    assert "url(" not in css
+    assert "@import" not in css
+
+
+@pytest.mark.parametrize("prefix", ["", PREFIX])
+def test_page_assets_and_api_resolve_under_a_prefix(node: GovNode, prefix: str) -> None:
+    app = tenant_host(node.app) if prefix else node.app
+    with TestClient(app) as host:
+        page_url = f"{prefix}/dashboard"
+        page = host.get(page_url)
+        assert page.status_code == 200
+        assert "base-uri 'none'" in page.headers["content-security-policy"]
+        refs = re.findall(r"""(?:src|href)="(dashboard/[^"]+)\"""", page.text)
+        assert len(refs) == 2
+        for ref in refs:
+            resolved = urljoin(page_url, ref)
+            assert resolved.startswith(f"{prefix}/dashboard/assets/"), resolved
+            assert host.get(resolved).status_code == 200, resolved
+        assert host.get(f"{prefix}/dashboard/assets/index.html").status_code == 404
+        got = host.get(
+            urljoin(page_url, "v1/governance/dashboard"),
+            params={"window": "day"},
+            headers=node.auth("operator"),
+        )
+        assert got.status_code == 200, got.text
+        assert {r["partner"] for r in got.json()["rows"]} == {SUPPLIER_A, SUPPLIER_B}
+        assert host.get(urljoin(page_url, "v1/governance/dashboard")).status_code == 401
+        # /dashboard/ sends the browser back to this (tenant's) page
+        slash = host.get(f"{prefix}/dashboard/", follow_redirects=False)
+        assert slash.status_code == 308
+        assert urljoin(f"{prefix}/dashboard/", slash.headers["location"]) == page_url
 
 
 def _seed(node: GovNode) -> None:
@@ -143,7 +191,8 @@ def _api(url: str, node: GovNode) -> dict[str, Any]:
     return body
 
 
-def test_dashboard_in_chromium(served: tuple[GovNode, str]) -> None:
+@needs_browser
+def test_dashboard_in_chromium_under_a_tenant_prefix(served: tuple[GovNode, str]) -> None:
     from playwright.sync_api import sync_playwright
 
     node, url = served
@@ -259,6 +308,9 @@ def test_dashboard_in_chromium(served: tuple[GovNode, str]) -> None:
             page.wait_for_selector("#login:not([hidden])", timeout=15_000)
         finally:
             browser.close()
-    outside = [r for r in requests if not r.startswith((url, "data:"))]
+    # everything from this tenant's node, under its prefix
+    assert any(r.startswith(f"{url}/dashboard/assets/") for r in requests)
+    assert any(r.startswith(f"{url}/v1/governance/dashboard") for r in requests)
+    outside = [r for r in requests if not r.startswith((url + "/", "data:"))]
     assert outside == []
     assert [p for p in problems if "401" not in p] == []

@@ -4,6 +4,8 @@ The page and its assets are static files of this package (``node/dashboard/``),
 served by the node itself: no CDN, no external fonts, so it works without
 internet. They carry no data; the page reads ``GET /v1/governance/dashboard``
 with a token the user enters once (kept in the tab's ``sessionStorage``).
+Every URL in them is relative to the page, so the same files work when the node
+is served under a path prefix (``/t/<tenant>/dashboard``).
 """
 
 from __future__ import annotations
@@ -45,6 +47,12 @@ def _read(name: str) -> bytes:
 def page() -> Response:
     """The dashboard page (static HTML)."""
     return Response(_read("index.html"), media_type="text/html; charset=utf-8", headers=_HEADERS)
+
+
+@router.get("/dashboard/")
+def page_slash() -> Response:
+    """``/dashboard/`` → ``../dashboard`` (relative: right under any path prefix)."""
+    return Response(status_code=308, headers={"Location": "../dashboard", **_HEADERS})
 
 
 @router.get("/dashboard/assets/{name}")
