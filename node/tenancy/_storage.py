@@ -41,7 +41,8 @@ TENANT_ID_RE: Final = re.compile(r"^[0-9a-f]{16}$")
 TENANT_DATABASE_FILE: Final = "scnode.sqlite"
 TENANTS_DIR: Final = "tenants"
 SCHEMA_PREFIX: Final = "t_"
-TENANT_POOL_SIZE: Final = 10
+TENANT_POOL_SIZE: Final = 8
+HOST_POOL_SIZE: Final = 2
 
 _ddl_lock = threading.Lock()
 _ddl_cache: dict[str, str] = {}
@@ -132,7 +133,7 @@ class TenantStorage:
         self.host_url = host_url
         self.home = home
         self.backend = make_url(host_url).get_backend_name()
-        self.engine = create_engine(host_url)
+        self.engine = create_engine(host_url, pool_size=HOST_POOL_SIZE)
         self._tenants_engine: Engine | None = None
         self._lock = threading.Lock()
 
