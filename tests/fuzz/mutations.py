@@ -21,6 +21,7 @@ __all__ = [
     "HOSTILE_VALUES",
     "JSON_VALUES",
     "has_huge_number",
+    "has_lone_surrogate",
     "json_bytes",
     "mutated_bytes",
     "mutated_csv",
@@ -241,3 +242,27 @@ def has_huge_number(value: object) -> bool:
     if isinstance(value, str):
         value = value.encode("utf-8", "replace")
     return isinstance(value, bytes) and _HUGE.search(value) is not None
+
+
+def _strings(value: Any) -> list[str]:
+    pending, found = [value], []
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return found
+
+
+def has_lone_surrogate(body: bytes) -> bool:
+    """Whether a JSON body carries a string with a lone surrogate (``"\\ud800"``): valid
+    JSON, but not Unicode text that can be encoded as UTF-8."""
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):
+        return False
+    return any(0xD800 <= ord(c) <= 0xDFFF for text in _strings(value) for c in text)
