@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, assume, given, settings
 
 from node.cli import main
-from tests.fuzz.domain import examples
+from tests.fuzz.domain import DERANDOMIZE, examples
 from tests.fuzz.mutations import has_huge_number, json_bytes, mutated_bytes, mutated_json
 
 EXAMPLES = examples(15)
@@ -37,7 +37,11 @@ def test_the_valid_list_maps(tmp_path: Path) -> None:
     assert len(json.loads(output)) == len(FIELDS)
 
 
-@settings(max_examples=EXAMPLES, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    derandomize=DERANDOMIZE,
+    max_examples=EXAMPLES,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(stdin=mutated_json(FIELDS, max_edits=3).map(json_bytes) | mutated_bytes(json_bytes(FIELDS)))
 def test_mutated_field_lists(tmp_path: Path, stdin: bytes) -> None:
     assume(not has_huge_number(stdin))  # HUGE_NUMBER_BUG

@@ -32,7 +32,7 @@ from node.epcis import (
 from semantic_mapping import StatusMatcher, load_vocabulary
 from tests.conftest import shared_path
 from tests.fuzz.conftest import FuzzNode
-from tests.fuzz.domain import examples, parses_or_refuses
+from tests.fuzz.domain import DERANDOMIZE, examples, parses_or_refuses
 from tests.fuzz.http import assert_clean_refusal
 from tests.fuzz.mutations import json_bytes, mutated_bytes, mutated_json
 
@@ -76,7 +76,11 @@ def test_the_documents_import(schema: EpcisSchema, documents: list[bytes]) -> No
         assert import_epcis(parse_epcis_bytes(data), schema, _status()).events
 
 
-@settings(max_examples=EXAMPLES, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    derandomize=DERANDOMIZE,
+    max_examples=EXAMPLES,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(st.data())
 def test_document_bytes(schema: EpcisSchema, documents: list[bytes], data: st.DataObject) -> None:
     original = data.draw(st.sampled_from(documents))
@@ -84,7 +88,11 @@ def test_document_bytes(schema: EpcisSchema, documents: list[bytes], data: st.Da
     parses_or_refuses(lambda: _import(mutated, schema), EpcisError)
 
 
-@settings(max_examples=EXAMPLES * 2, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    derandomize=DERANDOMIZE,
+    max_examples=EXAMPLES * 2,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(st.data())
 def test_document_structure(
     schema: EpcisSchema, documents: list[bytes], data: st.DataObject
@@ -94,7 +102,11 @@ def test_document_structure(
     parses_or_refuses(lambda: import_epcis(mutated, schema, _status()), EpcisError)
 
 
-@settings(max_examples=EXAMPLES, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    derandomize=DERANDOMIZE,
+    max_examples=EXAMPLES,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(st.data())
 def test_import_over_http(
     fuzz_node: FuzzNode, schema: EpcisSchema, documents: list[bytes], data: st.DataObject

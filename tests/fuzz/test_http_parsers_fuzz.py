@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from node.auth.roles import Role
 from tests.fuzz.conftest import FuzzNode
-from tests.fuzz.domain import examples
+from tests.fuzz.domain import DERANDOMIZE, examples
 from tests.fuzz.http import assert_clean_refusal
 from tests.fuzz.mutations import (
     has_huge_number,
@@ -67,7 +67,7 @@ def _post(node: FuzzNode, path: str, body: bytes, media_type: str) -> Any:
         return response, before, node.row_counts()
 
 
-@settings(max_examples=EXAMPLES, suppress_health_check=FIXTURE_OK)
+@settings(derandomize=DERANDOMIZE, max_examples=EXAMPLES, suppress_health_check=FIXTURE_OK)
 @given(
     body=mutated_json(CANONICAL, max_edits=3).map(json_bytes) | mutated_bytes(json_bytes(CANONICAL))
 )
@@ -78,7 +78,7 @@ def test_canonical_snapshot(fuzz_node: FuzzNode, body: bytes) -> None:
     assert_clean_refusal(response, before, after, accepted=(201,))
 
 
-@settings(max_examples=EXAMPLES, suppress_health_check=FIXTURE_OK)
+@settings(derandomize=DERANDOMIZE, max_examples=EXAMPLES, suppress_health_check=FIXTURE_OK)
 @given(
     body=mutated_json(EXPORT, max_edits=3).map(json_bytes), source=st.sampled_from(["sap", None])
 )
@@ -90,7 +90,7 @@ def test_json_export(fuzz_node: FuzzNode, body: bytes, source: str | None) -> No
     assert_clean_refusal(response, before, after, accepted=(201,))
 
 
-@settings(max_examples=EXAMPLES, suppress_health_check=FIXTURE_OK)
+@settings(derandomize=DERANDOMIZE, max_examples=EXAMPLES, suppress_health_check=FIXTURE_OK)
 @given(body=mutated_csv(CSV))
 def test_csv_export(fuzz_node: FuzzNode, body: bytes) -> None:
     response, before, after = _post(
@@ -155,7 +155,7 @@ def _counterparty(node: FuzzNode) -> str:
     return str(partner["id"])
 
 
-@settings(max_examples=EXAMPLES, suppress_health_check=FIXTURE_OK)
+@settings(derandomize=DERANDOMIZE, max_examples=EXAMPLES, suppress_health_check=FIXTURE_OK)
 @given(data=st.data())
 def test_purchase_order(fuzz_node: FuzzNode, data: st.DataObject) -> None:
     valid = {"counterparty": _counterparty(fuzz_node), "document": po("PO-F", [(1, "A", 5)])}

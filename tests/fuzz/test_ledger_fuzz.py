@@ -33,7 +33,7 @@ from ledger import (
     verify_bundle,
 )
 from ledger._pinned import verify_extends_checkpoint
-from tests.fuzz.domain import examples, parses_or_refuses
+from tests.fuzz.domain import DERANDOMIZE, examples, parses_or_refuses
 from tests.fuzz.mutations import (
     json_bytes,
     mutated_bytes,
@@ -84,13 +84,13 @@ def test_the_valid_inputs_are_valid() -> None:
     verify_extends_checkpoint(Bundle.from_bytes(BUNDLE), OLD_NOTE, [SIGNER.verifier()])
 
 
-@settings(max_examples=EXAMPLES)
+@settings(derandomize=DERANDOMIZE, max_examples=EXAMPLES)
 @given(mutated_bytes(BUNDLE))
 def test_bundle_bytes(data: bytes) -> None:
     parses_or_refuses(lambda: verify_bundle(data, **VERIFY_KW), LedgerError)
 
 
-@settings(max_examples=EXAMPLES)
+@settings(derandomize=DERANDOMIZE, max_examples=EXAMPLES)
 @given(mutated_json(BUNDLE_DOC, max_edits=3))
 def test_bundle_structure(doc: Any) -> None:
     try:
@@ -102,7 +102,7 @@ def test_bundle_structure(doc: Any) -> None:
     parses_or_refuses(lambda: verify_bundle(data, **VERIFY_KW), LedgerError)
 
 
-@settings(max_examples=EXAMPLES)
+@settings(derandomize=DERANDOMIZE, max_examples=EXAMPLES)
 @given(mutated_json(BUNDLE_DOC, max_edits=2), st.sampled_from([OLD_NOTE, NOTE]))
 def test_bundle_against_a_pinned_checkpoint(doc: Any, pinned: str) -> None:
     try:
@@ -114,7 +114,7 @@ def test_bundle_against_a_pinned_checkpoint(doc: Any, pinned: str) -> None:
     )
 
 
-@settings(max_examples=EXAMPLES)
+@settings(derandomize=DERANDOMIZE, max_examples=EXAMPLES)
 @given(mutated_lines(NOTE) | mutated_text(NOTE))
 def test_signed_checkpoint(note: str) -> None:
     parses_or_refuses(
@@ -127,37 +127,37 @@ def test_signed_checkpoint(note: str) -> None:
     parses_or_refuses(lambda: SignedNote.parse(note), FormatError)
 
 
-@settings(max_examples=EXAMPLES)
+@settings(derandomize=DERANDOMIZE, max_examples=EXAMPLES)
 @given(mutated_lines(NOTE.split("\n\n")[0] + "\n") | mutated_text(NOTE.split("\n\n")[0] + "\n"))
 def test_checkpoint_body(body: str) -> None:
     parses_or_refuses(lambda: Checkpoint.from_body(body), FormatError)
 
 
-@settings(max_examples=EXAMPLES)
+@settings(derandomize=DERANDOMIZE, max_examples=EXAMPLES)
 @given(mutated_lines(PROOF) | mutated_text(PROOF))
 def test_tlog_proof(text: str) -> None:
     parses_or_refuses(lambda: TlogProof.from_text(text), FormatError)
 
 
-@settings(max_examples=EXAMPLES)
+@settings(derandomize=DERANDOMIZE, max_examples=EXAMPLES)
 @given(mutated_bytes(LEAF))
 def test_entry_leaf(leaf: bytes) -> None:
     parses_or_refuses(lambda: Entry.from_leaf(leaf), FormatError)
 
 
-@settings(max_examples=EXAMPLES)
+@settings(derandomize=DERANDOMIZE, max_examples=EXAMPLES)
 @given(mutated_bytes(canonical_json(BUNDLE_DOC["log"])))
 def test_canonical_json(data: bytes) -> None:
     parses_or_refuses(lambda: parse_json(data), FormatError)
 
 
-@settings(max_examples=EXAMPLES)
+@settings(derandomize=DERANDOMIZE, max_examples=EXAMPLES)
 @given(mutated_json(ROTATION))
 def test_rotation_statement(value: Any) -> None:
     parses_or_refuses(lambda: KeyRotation.from_statement(value), FormatError)
 
 
-@settings(max_examples=EXAMPLES)
+@settings(derandomize=DERANDOMIZE, max_examples=EXAMPLES)
 @given(mutated_text(SIGNER.vkey) | mutated_text(WITNESSES[0].verifier().vkey))
 def test_verifier_key(vkey: str) -> None:
     parses_or_refuses(lambda: NoteVerifier.from_vkey(vkey), FormatError)

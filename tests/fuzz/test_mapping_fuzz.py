@@ -32,7 +32,7 @@ from semantic_mapping import (
     transform_epcis,
 )
 from tests.conftest import shared_path
-from tests.fuzz.domain import examples, parses_or_refuses
+from tests.fuzz.domain import DERANDOMIZE, examples, parses_or_refuses
 from tests.fuzz.mutations import HOSTILE_VALUES, mutated_bytes, mutated_csv, mutated_json
 from tests.semantic_mapping.test_transform import ROW, kingdee_profile, vocabulary
 
@@ -76,33 +76,35 @@ def test_the_valid_inputs_are_valid() -> None:
     assert len(load_vocabulary([extension_from_turtle(EXTENSION)]).concepts) > 0
 
 
-@settings(max_examples=EXAMPLES)
+@settings(derandomize=DERANDOMIZE, max_examples=EXAMPLES)
 @given(mutated_csv(CSV))
 def test_csv_export(data: bytes) -> None:
     parses_or_refuses(lambda: _read_and_transform(data), MappingError)
 
 
-@settings(max_examples=EXAMPLES)
+@settings(derandomize=DERANDOMIZE, max_examples=EXAMPLES)
 @given(mutated_json(ROW, max_edits=3) | st.sampled_from(HOSTILE_VALUES))
 def test_json_record(record: Any) -> None:
     parses_or_refuses(lambda: TRANSFORMER.transform(record), MappingError)
 
 
-@settings(max_examples=EXAMPLES)
+@settings(derandomize=DERANDOMIZE, max_examples=EXAMPLES)
 @given(mutated_bytes(TURTLE.encode()))
 def test_profile_turtle(data: bytes) -> None:
     text = data.decode("utf-8", errors="replace")
     parses_or_refuses(lambda: profile_from_turtle(text), MappingError)
 
 
-@settings(max_examples=EXAMPLES // 2)
+@settings(derandomize=DERANDOMIZE, max_examples=EXAMPLES // 2)
 @given(mutated_bytes(EXTENSION.encode()))
 def test_vocabulary_extension(data: bytes) -> None:
     text = data.decode("utf-8", errors="replace")
     parses_or_refuses(lambda: load_vocabulary([extension_from_turtle(text)]), MappingError)
 
 
-@settings(max_examples=EXAMPLES, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    derandomize=DERANDOMIZE, max_examples=EXAMPLES, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(st.data())
 def test_epcis_events_without_the_schema(data: st.DataObject) -> None:
     path = shared_path(

@@ -52,7 +52,7 @@ from node.finance import (
 from node.planning import CapacityReport, DemandForecast, PlanningError, parse_week
 from node.witness import WitnessError, parse_add_checkpoint
 from node.witness._protocol import parse_size_body
-from tests.fuzz.domain import examples, parses_or_refuses
+from tests.fuzz.domain import DERANDOMIZE, examples, parses_or_refuses
 from tests.fuzz.mutations import (
     HOSTILE_VALUES,
     has_huge_number,
@@ -306,7 +306,7 @@ def test_the_valid_input_parses(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", list(PARSERS))
-@settings(max_examples=EXAMPLES)
+@settings(derandomize=DERANDOMIZE, max_examples=EXAMPLES)
 @given(data=st.data())
 def test_mutations_parse_or_raise_the_domain_error(name: str, data: st.DataObject) -> None:
     parser = PARSERS[name]

@@ -15,7 +15,7 @@ import random
 from hypothesis import given, settings
 
 import zk
-from tests.fuzz.domain import examples, parses_or_refuses
+from tests.fuzz.domain import DERANDOMIZE, examples, parses_or_refuses
 from tests.fuzz.mutations import mutated_bytes
 from zk._encoding import decode_point, decode_scalar
 
@@ -52,28 +52,28 @@ def test_the_valid_encodings_verify() -> None:
     zk.verify_opening(COMMITMENT, zk.Opening.from_bytes(OPENING.to_bytes()))
 
 
-@settings(max_examples=EXAMPLES)
+@settings(derandomize=DERANDOMIZE, max_examples=EXAMPLES)
 @given(mutated_bytes(AT_LEAST.to_bytes()))
 def test_range_proof(data: bytes) -> None:
     refused = parses_or_refuses(lambda: _verify_at_least(data), zk.ProofError)
     assert refused is not None or data == AT_LEAST.to_bytes()
 
 
-@settings(max_examples=EXAMPLES)
+@settings(derandomize=DERANDOMIZE, max_examples=EXAMPLES)
 @given(mutated_bytes(BALANCE.to_bytes()))
 def test_balance_proof(data: bytes) -> None:
     refused = parses_or_refuses(lambda: _verify_balance(data), zk.ProofError)
     assert refused is not None or data == BALANCE.to_bytes()
 
 
-@settings(max_examples=EXAMPLES)
+@settings(derandomize=DERANDOMIZE, max_examples=EXAMPLES)
 @given(mutated_bytes(COMMITMENT.to_bytes(), max_edits=2))
 def test_commitment_and_point(data: bytes) -> None:
     parses_or_refuses(lambda: zk.Commitment.from_bytes(data), zk.ProofError)
     parses_or_refuses(lambda: decode_point(data), zk.ProofError)
 
 
-@settings(max_examples=EXAMPLES)
+@settings(derandomize=DERANDOMIZE, max_examples=EXAMPLES)
 @given(mutated_bytes(OPENING.to_bytes(), max_edits=2))
 def test_opening_and_scalar(data: bytes) -> None:
     def opened() -> None:
