@@ -8,8 +8,9 @@ signs inside one transaction together with the caller's own rows. The schema is 
 :data:`metadata`; the node's migrations create it. See ``docs/storage.md``.
 """
 
-from ledger.storage._engine import configure_engine
+from ledger.storage._engine import WRITE_OPTION, configure_engine
 from ledger.storage._group import GroupCommitter
+from ledger.storage._reads import LogReads
 from ledger.storage._records import (
     Appended,
     NewEntry,
@@ -21,10 +22,12 @@ from ledger.storage._schema import metadata
 from ledger.storage._store import LedgerStore, LedgerWriter
 
 __all__ = [
+    "WRITE_OPTION",
     "Appended",
     "GroupCommitter",
     "LedgerStore",
     "LedgerWriter",
+    "LogReads",
     "NewEntry",
     "StoredCheckpoint",
     "StoredEntry",

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine
 
-from ledger.storage._engine import WRITE_OPTION
+from ledger.storage import WRITE_OPTION
 
 __all__ = ["write_transaction"]
 

@@ -27,8 +27,7 @@ from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
 from ledger import KEY_ROTATE_KIND, StorageError, TlogProof, build_bundle
-from ledger.storage import LedgerStore, StoredCheckpoint, StoredEntry
-from ledger.storage._reads import LogReads
+from ledger.storage import LedgerStore, LogReads, StoredCheckpoint, StoredEntry
 from node.api.deps import CurrentPrincipal, PolicyDep
 from node.api.ledger_schemas import (
     ConsistencyProofPublic,
