@@ -41,7 +41,8 @@ from node.api.routes import (
     witness,
 )
 from node.api.services import Services
-from node.governance import start_governance
+from node.finance import start_finance
+from node.governance import freeze_heap, governance_service, start_governance
 from node.metrics import Metrics, MetricsMiddleware, NodeState
 from node.peers.tables import peers as peers_table
 from node.settings import Settings, SettingsError, load_settings
@@ -74,15 +75,20 @@ def _state_reader(engine: Engine, node_log: NodeLog) -> NodeState:
         return NodeState(peers_active=int(active))
     latest = store.checkpoint()
     age = 0.0 if latest is None else max(0.0, time.time() - latest.signed_ms / 1000)
+    from node.documents import delivery_gauges
     from node.outbox import peer_gauges
 
     lag, waiting = peer_gauges(engine)
+    documents = delivery_gauges(engine, int(time.time() * 1000))
     return NodeState(
         ledger_size=store.size(),
         checkpoint_age_s=age,
         peers_active=int(active),
         peer_lag_entries=lag,
         outbox_depth=waiting,
+        document_queue=documents.waiting,
+        document_oldest_s=documents.oldest_age_s,
+        documents_refused=documents.refused,
     )
 
 
@@ -112,7 +118,13 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         stop_governance = start_governance(_app)
+        stop_finance = start_finance(_app)
+        if getattr(_app.state, "freeze_heap", False):
+            # A served process: the governance metrics out of the collector's reach
+            # (full collections over them were the health query's p99 outliers).
+            freeze_heap(governance_service(_app))
         yield
+        await stop_finance()
         await stop_governance()
         if owns_engine:
             engine.dispose()
@@ -126,6 +138,7 @@ def create_app(
     )
     app.state.services = Services(settings=settings, engine=engine, metrics=metrics)
     app.state.node_log = node_log
+    app.state.finance_cover_s = settings.finance_cover_s
     install_problem_handlers(app)
     install_problem_openapi(app)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
@@ -159,4 +172,6 @@ def app_from_environment() -> ASGIApp:
         from node.tenancy import create_host
 
         return create_host(settings)
-    return create_app(settings)
+    app = create_app(settings)
+    app.state.freeze_heap = True  # one long-lived app per process (uvicorn worker)
+    return app

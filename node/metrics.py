@@ -33,6 +33,9 @@ class NodeState:
     peers_active: int = 0
     peer_lag_entries: dict[str, int] | None = None
     outbox_depth: int = 0
+    document_queue: dict[str, int] | None = None
+    document_oldest_s: dict[str, float] | None = None
+    documents_refused: int = 0
 
 
 class StateCollector(Collector):
@@ -63,6 +66,30 @@ class StateCollector(Collector):
         yield GaugeMetricFamily(
             "scnode_outbox_depth", "Messages queued for delivery to peers", value=state.outbox_depth
         )
+        yield _per_peer(
+            "scnode_document_queue_depth",
+            "Signed documents waiting for delivery to a peer (per peer)",
+            state.document_queue,
+        )
+        yield _per_peer(
+            "scnode_document_oldest_seconds",
+            "Age of the oldest document waiting for delivery to a peer (per peer)",
+            state.document_oldest_s,
+        )
+        yield GaugeMetricFamily(
+            "scnode_documents_refused",
+            "Sent documents the counterparty refused",
+            value=state.documents_refused,
+        )
+
+
+def _per_peer(
+    name: str, documentation: str, values: dict[str, int] | dict[str, float] | None
+) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, documentation, labels=["peer"])
+    for peer, value in sorted((values or {}).items()):
+        family.add_metric([peer], value)
+    return family
 
 
 class Metrics:

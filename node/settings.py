@@ -89,6 +89,19 @@ class Settings(BaseSettings):
         "exception cases); 0 turns the background sweep off",
     )
 
+    finance_cover_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="Seconds between rounds of the financing coverage worker (proving "
+        "coverage of new snapshots under an active pledge); 0 turns it off",
+    )
+    peer_slow_ms: int = Field(
+        default=2000,
+        ge=1,
+        le=600_000,
+        description="A peer answering later than this (milliseconds) is shown as slow",
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -47,6 +47,8 @@ def tenant_settings(host: Settings, registry: TenantRegistry, tenant: Tenant) ->
         public_url=host.public_url,
         signature_tolerance_s=host.signature_tolerance_s,
         governance_sweep_s=host.governance_sweep_s,
+        finance_cover_s=host.finance_cover_s,
+        peer_slow_ms=host.peer_slow_ms,
     )
 
 

@@ -50,6 +50,8 @@ MAX_LIST = 500
 
 
 def get_governance(request: Request) -> GovernanceService:
+    # Routes declare their role dependency before this one: the first use (which
+    # publishes the rule sets in force) never happens for a refused request.
     service = governance_service(request.app)
     service.ensure_started()
     return service
@@ -100,7 +102,7 @@ class AckText(BaseModel):
 
 
 @router.get("/rules", response_model=Reply, responses=problem_responses(401, 403))
-def rules(service: GovernanceDep, _who: Reader) -> dict[str, Any]:
+def rules(_who: Reader, service: GovernanceDep) -> dict[str, Any]:
     """The rule set in force now (with its full document) and every stored version."""
     now = service.clock()
     current = service.rule_set(now)
@@ -117,8 +119,8 @@ def rules(service: GovernanceDep, _who: Reader) -> dict[str, Any]:
 
 @router.get("/health", response_model=Reply, responses=problem_responses(401, 403, 422))
 def health(
-    service: GovernanceDep,
     who: Reader,
+    service: GovernanceDep,
     window: Annotated[Window | None, Query(description="Only this window")] = None,
 ) -> JSONResponse:
     """Data-quality health of every partner (a partner caller: its own only)."""
@@ -136,8 +138,8 @@ def health(
 )
 def health_of(
     node: NodeId,
-    service: GovernanceDep,
     who: Reader,
+    service: GovernanceDep,
     window: Annotated[Window | None, Query(description="Only this window")] = None,
 ) -> JSONResponse:
     """Health of one partner node."""
@@ -152,7 +154,7 @@ def health_of(
 
 @router.get("/dashboard", response_model=Reply, responses=problem_responses(401, 403, 422))
 def dashboard(
-    service: GovernanceDep, who: Reader, window: Annotated[Window, Query()] = "day"
+    who: Reader, service: GovernanceDep, window: Annotated[Window, Query()] = "day"
 ) -> JSONResponse:
     """The dashboard's view model: one row per partner, coloured cells, sparklines."""
     return _json(dashboard_json(service, window=window, party=party_of(who)))
@@ -161,8 +163,8 @@ def dashboard(
 @router.get("/lineage", response_model=Reply, responses=problem_responses(400, 401, 403, 404, 422))
 def lineage(
     *,
-    service: GovernanceDep,
     who: Reader,
+    service: GovernanceDep,
     partner: Annotated[str, Query(min_length=1, max_length=200)],
     start: Annotated[int, Query(ge=0, le=2**53)],
     end: Annotated[int, Query(ge=0, le=2**53)],
@@ -192,8 +194,8 @@ def lineage(
 @router.get("/exceptions", response_model=list[Reply], responses=problem_responses(401, 403, 422))
 def exceptions(
     *,
-    service: GovernanceDep,
     who: CaseReader,
+    service: GovernanceDep,
     state: Annotated[list[Literal["open", "acknowledged", "resolved"]] | None, Query()] = None,
     type_: Annotated[list[ExceptionType] | None, Query(alias="type")] = None,
     assignee: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
@@ -224,7 +226,7 @@ def _visible(service: GovernanceService, case_id: str, who: Principal) -> Except
 @router.get(
     "/exceptions/{case_id}", response_model=Reply, responses=problem_responses(401, 403, 404, 422)
 )
-def exception(case_id: CaseId, service: GovernanceDep, who: CaseReader) -> dict[str, Any]:
+def exception(case_id: CaseId, who: CaseReader, service: GovernanceDep) -> dict[str, Any]:
     """One case with its SLA state and ledger events."""
     case = _visible(service, case_id, who)
     return case_view(service, case, quantities=may_see_quantities(who))
@@ -235,7 +237,7 @@ _ACT = problem_responses(401, 403, 404, 409, 422)
 
 @router.post("/exceptions/{case_id}/ack", response_model=Reply, responses=_ACT)
 def acknowledge(
-    case_id: CaseId, service: GovernanceDep, who: Actor, body: AckText | None = None
+    case_id: CaseId, who: Actor, service: GovernanceDep, body: AckText | None = None
 ) -> dict[str, Any]:
     """The assignee acknowledges the case (stops the response clock)."""
     _visible(service, case_id, who)
@@ -245,7 +247,7 @@ def acknowledge(
 
 
 @router.post("/exceptions/{case_id}/comment", response_model=Reply, responses=_ACT)
-def comment(case_id: CaseId, body: CaseText, service: GovernanceDep, who: Actor) -> dict[str, Any]:
+def comment(case_id: CaseId, body: CaseText, who: Actor, service: GovernanceDep) -> dict[str, Any]:
     """Either party comments on an unresolved case."""
     _visible(service, case_id, who)
     case = service.act(case_id, "comment", by=_actor(who, service), text=body.text)
@@ -253,7 +255,7 @@ def comment(case_id: CaseId, body: CaseText, service: GovernanceDep, who: Actor)
 
 
 @router.post("/exceptions/{case_id}/resolve", response_model=Reply, responses=_ACT)
-def resolve(case_id: CaseId, body: CaseText, service: GovernanceDep, who: Actor) -> dict[str, Any]:
+def resolve(case_id: CaseId, body: CaseText, who: Actor, service: GovernanceDep) -> dict[str, Any]:
     """The assignee or the raiser resolves the case."""
     _visible(service, case_id, who)
     case = service.act(case_id, "resolve", by=_actor(who, service), text=body.text)

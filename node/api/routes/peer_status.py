@@ -35,9 +35,10 @@ from node.auth.roles import Role
 from node.governance import governance_service
 from node.outbox import Deliverer, InboxError, receive
 from node.outbox._tables import inbox, outbox
-from node.peers.faults import DEFAULT_SLOW_MS, load_fault_states
+from node.peers.faults import load_fault_states
 from node.peers.registry import PeerRegistry
 from node.peers.watch import PeerWatch, WatchedPeerWorker, count_witnesses
+from node.settings import Settings
 from node.witness import count_evidence, evidence_for, get_view
 
 __all__ = ["DEFAULT_INTERVAL_S", "own_witness_key", "router", "slow_ms_of"]
@@ -63,11 +64,10 @@ class _EvidenceCollector(Collector):
 
 
 def slow_ms_of(app: FastAPI) -> int:
-    """The slow-peer threshold: ``app.state.peer_slow_ms``, else the setting
-    ``peer_slow_ms`` when the settings have it, else :data:`DEFAULT_SLOW_MS`."""
-    settings = app.state.services.settings
-    default = int(getattr(settings, "peer_slow_ms", DEFAULT_SLOW_MS))
-    return int(getattr(app.state, "peer_slow_ms", default))
+    """The slow-peer threshold: ``app.state.peer_slow_ms`` (tests), else the
+    setting ``peer_slow_ms`` (``SCNODE_PEER_SLOW_MS``)."""
+    settings: Settings = app.state.services.settings
+    return int(getattr(app.state, "peer_slow_ms", settings.peer_slow_ms))
 
 
 def own_witness_key(app: FastAPI) -> NoteVerifier | None:
