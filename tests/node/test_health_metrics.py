@@ -65,6 +65,7 @@ def test_metrics_count_requests_by_route_template(client: TestClient) -> None:
         "scnode_checkpoint_age_seconds",
         "scnode_outbox_depth",
         "scnode_peers_active",
+        "scnode_documents_refused",
     ):
         assert (gauge, ()) in samples
 
