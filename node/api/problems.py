@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from node._unicode import printable
 from node.auth.errors import AuthError, PermissionDeniedError
 from node.peers.registry import PeerConflictError, PeerError, PeerNotFoundError
 
@@ -157,11 +158,23 @@ def problem_response(
         errors=list(errors) if errors is not None else None,
     )
     return JSONResponse(
-        problem.model_dump(exclude_none=True),
+        _printable(problem.model_dump(exclude_none=True)),
         status_code=status,
         media_type=PROBLEM_MEDIA_TYPE,
         headers=headers,
     )
+
+
+def _printable(value: Any) -> Any:
+    """``value`` with every string UTF-8 safe: a detail or a validation issue may echo
+    the client's text, and a lone surrogate in it must not break the response."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {_printable(k): _printable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_printable(v) for v in value]
+    return value
 
 
 def _domain_detail(exc: BaseException) -> str:

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, select, text, update
 from governance import RuleSet
 from ledger import Entry, JSONValue, NoteSigner
 from ledger.storage import LedgerStore
+from node._unicode import lone_surrogate_at
 from node.api.transactions import write_transaction
 from node.documents._errors import (
     DocumentError,
@@ -275,6 +276,11 @@ class DocumentService:
         """Sign, check, store and record a new document for ``peer``; queue its delivery."""
         if not isinstance(data, Mapping):
             raise DocumentFormatError("document must be a JSON object")
+        where = lone_surrogate_at(data)
+        if where is not None:
+            raise DocumentFormatError(
+                f"document: the string at {where} is not Unicode text (lone surrogate)"
+            )
         body = dict(data)
         signer = self.signer()
         try:

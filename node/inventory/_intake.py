@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
+from node._unicode import lone_surrogate_at
 from node.inventory._errors import InputError, Issue, TooLargeError, UnmappedError
 from semantic_mapping import (
     BUCKETS,
@@ -40,6 +41,7 @@ __all__ = [
     "Candidate",
     "Intake",
     "MappingContext",
+    "read_json",
     "read_upload",
 ]
 
@@ -78,15 +80,24 @@ class MappingContext:
     profile: Callable[[str], MappingProfile | None]
 
 
-def _json(data: bytes) -> object:
+def read_json(data: bytes) -> object:
+    """A JSON body (UTF-8, a BOM allowed) as Python values; :class:`InputError` when it
+    is not UTF-8, not JSON, nested too deeply, has a number beyond Python's integer
+    digit limit or a string that is not Unicode text (a lone surrogate escape)."""
     try:
-        return json.loads(data.decode("utf-8-sig"), parse_float=Decimal)
+        value = json.loads(data.decode("utf-8-sig"), parse_float=Decimal)
     except UnicodeDecodeError:
         raise InputError("the body is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON: {exc.msg} (line {exc.lineno})") from None
     except RecursionError:
         raise InputError("invalid JSON: nested too deeply") from None
+    except ValueError:  # an integer beyond Python's digit limit for int() (4300)
+        raise InputError("invalid JSON: a number is too long") from None
+    where = lone_surrogate_at(value)
+    if where is not None:
+        raise InputError(f"invalid JSON: a string at {where} is not Unicode text (lone surrogate)")
+    return value
 
 
 def read_upload(
@@ -107,7 +118,7 @@ def read_upload(
         return _from_export(export.rows, source, mapping)
     if media_type != "application/json":
         raise InputError("send text/csv or application/json")
-    value = _json(data)
+    value = read_json(data)
     if isinstance(value, list):
         if not value:
             raise InputError("the JSON export has no records")

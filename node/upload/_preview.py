@@ -10,11 +10,9 @@ would check them. Nothing is stored; the caller decides what to approve.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Final
 
 from governance import Finding, RuleSet
@@ -28,7 +26,7 @@ from node.inventory import (
     check_intake,
     read_upload,
 )
-from node.inventory._intake import MappingContext
+from node.inventory._intake import MappingContext, read_json
 from semantic_mapping import (
     Alternative,
     FieldInputError,
@@ -92,16 +90,7 @@ def export_columns(
         return export.header, export.rows
     if media_type != "application/json":
         raise InputError("send text/csv or application/json")
-    try:
-        value = json.loads(data.decode("utf-8-sig"), parse_float=Decimal)
-    except UnicodeDecodeError:
-        raise InputError("the body is not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg} (line {exc.lineno})") from None
-    except RecursionError:
-        raise InputError("invalid JSON: nested too deeply") from None
-    except ValueError:  # e.g. an integer beyond Python's digit limit for int()
-        raise InputError("invalid JSON: a number is too long") from None
+    value = read_json(data)
     if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
         return None
     names = tuple(dict.fromkeys(k for row in value for k in row))

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from node.auth.roles import Role
@@ -23,8 +23,6 @@ from tests.fuzz.conftest import FuzzNode
 from tests.fuzz.domain import DERANDOMIZE, examples
 from tests.fuzz.http import assert_clean_refusal
 from tests.fuzz.mutations import (
-    has_huge_number,
-    has_lone_surrogate,
     json_bytes,
     mutated_bytes,
     mutated_csv,
@@ -72,8 +70,6 @@ def _post(node: FuzzNode, path: str, body: bytes, media_type: str) -> Any:
     body=mutated_json(CANONICAL, max_edits=3).map(json_bytes) | mutated_bytes(json_bytes(CANONICAL))
 )
 def test_canonical_snapshot(fuzz_node: FuzzNode, body: bytes) -> None:
-    assume(not has_huge_number(body))  # HUGE_NUMBER_BUG
-    assume(not has_lone_surrogate(body))  # SNAPSHOT_SURROGATE_BUGS
     response, before, after = _post(fuzz_node, "/v1/inventory/snapshots", body, "application/json")
     assert_clean_refusal(response, before, after, accepted=(201,))
 
@@ -83,8 +79,6 @@ def test_canonical_snapshot(fuzz_node: FuzzNode, body: bytes) -> None:
     body=mutated_json(EXPORT, max_edits=3).map(json_bytes), source=st.sampled_from(["sap", None])
 )
 def test_json_export(fuzz_node: FuzzNode, body: bytes, source: str | None) -> None:
-    assume(not has_huge_number(body))  # HUGE_NUMBER_BUG
-    assume(not has_lone_surrogate(body))  # SNAPSHOT_SURROGATE_BUGS
     path = "/v1/inventory/snapshots" + (f"?source={source}" if source else "")
     response, before, after = _post(fuzz_node, path, body, "application/json")
     assert_clean_refusal(response, before, after, accepted=(201,))
@@ -99,13 +93,6 @@ def test_csv_export(fuzz_node: FuzzNode, body: bytes) -> None:
     assert_clean_refusal(response, before, after, accepted=(201,))
 
 
-HUGE_NUMBER_BUG = (
-    "node/inventory/_intake.py _json catches json.JSONDecodeError only: a JSON number of more "
-    "than 4300 digits raises a bare ValueError (int_max_str_digits) and the route answers 500"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=HUGE_NUMBER_BUG)
 @pytest.mark.parametrize(
     "body",
     [
@@ -119,22 +106,7 @@ def test_snapshot_with_a_huge_number(fuzz_node: FuzzNode, body: bytes) -> None:
     assert_clean_refusal(response, before, after, accepted=())
 
 
-SNAPSHOT_SURROGATE_BUGS = {
-    "sku": "node/inventory/_service.py _known_subjects encodes the sku as UTF-8: a lone "
-    "surrogate (JSON \\ud800) raises UnicodeEncodeError, answered 500",
-    "field-name": "node/api/problems.py problem_response encodes a detail that echoes the "
-    "client's text (an export's field name with a lone surrogate): UnicodeEncodeError, "
-    "answered 500 instead of the route's 422 problem",
-}
-
-
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(case, marks=pytest.mark.xfail(strict=True, reason=reason))
-        for case, reason in SNAPSHOT_SURROGATE_BUGS.items()
-    ],
-)
+@pytest.mark.parametrize("case", ["sku", "field-name"])
 def test_snapshot_with_a_lone_surrogate(fuzz_node: FuzzNode, case: str) -> None:
     if case == "sku":
         doc: Any = json.loads(json.dumps(CANONICAL))
@@ -164,18 +136,10 @@ def test_purchase_order(fuzz_node: FuzzNode, data: st.DataObject) -> None:
         | mutated_bytes(json.dumps(valid).encode()),
         label="body",
     )
-    assume(not has_lone_surrogate(body))  # LONE_SURROGATE_BUG
     response, before, after = _post(fuzz_node, "/v1/documents", body, "application/json")
     assert_clean_refusal(response, before, after, accepted=(201,))
 
 
-LONE_SURROGATE_BUG = (
-    "node/documents: a string with a lone surrogate (JSON \\ud800) reaches the database "
-    "query in DocumentService.create (load_chain): UnicodeEncodeError, answered 500"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=LONE_SURROGATE_BUG)
 def test_purchase_order_with_a_lone_surrogate(fuzz_node: FuzzNode) -> None:
     valid = {"counterparty": _counterparty(fuzz_node), "document": po("PO-\ud800", [(1, "A", 5)])}
     body = json.dumps(valid).encode()  # ASCII: the surrogate is an escape, valid JSON

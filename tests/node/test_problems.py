@@ -151,3 +151,32 @@ def test_unexpected_error_is_bare_500(app: FastAPI) -> None:
     assert "detail" not in body
     assert "hunter2" not in r.text
     assert "Traceback" not in r.text
+
+
+def test_a_detail_echoing_a_lone_surrogate_is_escaped(app: FastAPI) -> None:
+    from semantic_mapping import MappingError
+
+    @app.get("/raise-surrogate")
+    def raise_surrogate() -> None:
+        raise MappingError("unusable field name 'Mat\ud800'")
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.get("/raise-surrogate")
+    body = _assert_problem(r, 422)
+    assert body["detail"] == "unusable field name 'Mat\\ud800'"
+
+
+def test_a_validation_issue_naming_a_lone_surrogate_key_is_escaped(
+    client: TestClient, tokens: object
+) -> None:
+    from tests.node.conftest import Tokens
+
+    assert isinstance(tokens, Tokens)
+    r = client.post(
+        "/v1/tokens",
+        content=b'{"role": "operator", "name": "ok", "k\\ud800": 1}',
+        headers={"Authorization": f"Bearer {tokens.admin}", "Content-Type": "application/json"},
+    )
+    body = _assert_problem(r, 422)
+    assert body["errors"]
+    r.content.decode("utf-8")  # the response is UTF-8 text, the key escaped
