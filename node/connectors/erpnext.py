@@ -200,7 +200,10 @@ def _iso(value: Any, timezone: str, what: str) -> str:
         zone = resolve_zone(timezone)
     except GovernanceError as exc:
         raise PayloadError(f"time zone {timezone!r:.40}: {exc}") from None
-    parsed = datetime.fromisoformat(value)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise PayloadError(f"ERPNext {what}: {value!r:.40} is not a real date") from None
     return parsed.replace(tzinfo=zone).isoformat()
 
 
@@ -335,6 +338,10 @@ def parse_delivery(body: bytes) -> Delivery:
     modified = _text(doc, "modified", "webhook")
     if not _FRAPPE_TIME.fullmatch(modified):
         raise PayloadError("webhook: modified is not a Frappe datetime")
+    try:
+        parsed = datetime.fromisoformat(modified)
+    except ValueError:
+        raise PayloadError(f"webhook: modified {modified!r} is not a real date") from None
     # one fixed width, so that later versions compare greater as text
-    stamp = datetime.fromisoformat(modified).strftime("%Y-%m-%d %H:%M:%S.%f")
+    stamp = parsed.strftime("%Y-%m-%d %H:%M:%S.%f")
     return Delivery(doctype, _text(doc, "name", "webhook"), stamp, doc)

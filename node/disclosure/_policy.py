@@ -209,26 +209,29 @@ def parse_policy(data: bytes | str | Mapping[str, Any]) -> Policy:
     return _parse(data, None)
 
 
+def _load(data: bytes | str) -> object:
+    """A policy's JSON or TOML text as Python values; :class:`PolicyError` otherwise."""
+    if len(data) > MAX_POLICY_BYTES:
+        raise PolicyError(f"a policy is at most {MAX_POLICY_BYTES} bytes")
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+    except UnicodeDecodeError:
+        raise PolicyError("a policy must be UTF-8 text") from None
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        try:
+            return tomllib.loads(text)
+        except (tomllib.TOMLDecodeError, ValueError, RecursionError):
+            raise PolicyError("a policy must be a JSON or TOML document") from None
+    except ValueError:  # an integer beyond Python's digit limit for int() (4300)
+        raise PolicyError("a policy's number is too long") from None
+
+
 def _parse(
     data: bytes | str | Mapping[str, Any], defaults: Mapping[Role, LedgerRule] | None
 ) -> Policy:
-    raw: object
-    if isinstance(data, bytes | str):
-        if len(data) > MAX_POLICY_BYTES:
-            raise PolicyError(f"a policy is at most {MAX_POLICY_BYTES} bytes")
-        try:
-            text = data.decode("utf-8") if isinstance(data, bytes) else data
-        except UnicodeDecodeError:
-            raise PolicyError("a policy must be UTF-8 text") from None
-        try:
-            raw = json.loads(text)
-        except (json.JSONDecodeError, RecursionError):
-            try:
-                raw = tomllib.loads(text)
-            except tomllib.TOMLDecodeError:
-                raise PolicyError("a policy must be a JSON or TOML document") from None
-    else:
-        raw = data
+    raw = _load(data) if isinstance(data, bytes | str) else data
     if not isinstance(raw, Mapping):
         raise PolicyError("$: a policy must be an object")
     _keys(raw, {"format", "version", "roles", "parties"}, {"format", "version", "roles"}, "$")

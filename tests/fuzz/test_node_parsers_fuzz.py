@@ -13,12 +13,11 @@ import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import zk
@@ -38,7 +37,6 @@ from node.auth.errors import SignatureVerificationError
 from node.auth.signatures import parse_signature, sign_request
 from node.auth.vkey import VkeyError, parse_vkey
 from node.connectors import ConnectorError, erpnext
-from node.connectors.erpnext import _FRAPPE_TIME
 from node.disclosure import PolicyError, parse_policy
 from node.documents import DocumentError, SignedDocument, parse_document, sign_document
 from node.finance import (
@@ -55,7 +53,6 @@ from node.witness._protocol import parse_size_body
 from tests.fuzz.domain import DERANDOMIZE, examples, parses_or_refuses
 from tests.fuzz.mutations import (
     HOSTILE_VALUES,
-    has_huge_number,
     mutated_bytes,
     mutated_json,
     mutated_text,
@@ -148,15 +145,6 @@ def _signature(text: str, which: str) -> None:
 
 
 @dataclass(frozen=True)
-class KnownBug:
-    """A parser's open bug: its reproducer fails (strict xfail); the fuzzing steps around it."""
-
-    reason: str
-    reproducer: Any
-    matches: Callable[[Any], bool]
-
-
-@dataclass(frozen=True)
 class Parser:
     """One parser: its valid input, how mutations reach it, the error it may raise."""
 
@@ -164,39 +152,15 @@ class Parser:
     parse: Callable[[Any], object]
     error: type[BaseException] | tuple[type[BaseException], ...]
     kind: str  # "json", "text" or "bytes": which mutations apply
-    bug: KnownBug | None = None
+    reproducers: tuple[Any, ...] = ()  # inputs that once escaped the domain error
 
 
-def _impossible_frappe_time(value: object) -> bool:
-    """A webhook body whose ``modified`` has the Frappe form but is no date (month 13)."""
-    try:
-        doc = json.loads(value) if isinstance(value, bytes) else None
-        modified = doc.get("modified") if isinstance(doc, dict) else None
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return False
-    if not isinstance(modified, str) or not _FRAPPE_TIME.fullmatch(modified):
-        return False
-    try:
-        datetime.fromisoformat(modified)
-    except ValueError:
-        return True
-    return False
-
-
-IMPOSSIBLE_FRAPPE_TIME = KnownBug(
-    "erpnext.parse_delivery: a 'modified' of the Frappe form that is no real date "
-    "(2026-13-20 ...) raises ValueError from datetime.fromisoformat, not PayloadError",
-    recorded("erpnext", "webhook-bin.body").replace(b'"2026-11-20 14', b'"2026-13-20 14'),
-    _impossible_frappe_time,
+#: a webhook body whose ``modified`` has the Frappe form but is no date (month 13)
+IMPOSSIBLE_FRAPPE_TIME = recorded("erpnext", "webhook-bin.body").replace(
+    b'"2026-11-20 14', b'"2026-13-20 14'
 )
-
-
-HUGE_NUMBER_POLICY = KnownBug(
-    "parse_policy catches json.JSONDecodeError only: a JSON number of more than 4300 digits "
-    "raises a bare ValueError (int_max_str_digits), not PolicyError",
-    "9" * 5000,
-    has_huge_number,
-)
+#: a JSON number longer than Python's integer digit limit (4300)
+HUGE_NUMBER = "9" * 5000
 
 
 PARSERS: dict[str, Parser] = {
@@ -248,7 +212,7 @@ PARSERS: dict[str, Parser] = {
         erpnext.parse_delivery,
         ConnectorError,
         "bytes",
-        bug=IMPOSSIBLE_FRAPPE_TIME,
+        reproducers=(IMPOSSIBLE_FRAPPE_TIME,),
     ),
     "witness.parse_add_checkpoint": Parser(
         ADD_CHECKPOINT, parse_add_checkpoint, WitnessError, "bytes"
@@ -283,10 +247,14 @@ PARSERS: dict[str, Parser] = {
         "2026-11-20T08:00:00+08:00", parse_timestamp, GovernanceError, "text"
     ),
     "disclosure.parse_policy": Parser(
-        POLICY, parse_policy, PolicyError, "json", bug=HUGE_NUMBER_POLICY
+        POLICY, parse_policy, PolicyError, "json", reproducers=(HUGE_NUMBER,)
     ),
     "disclosure.parse_policy(text)": Parser(
-        json.dumps(POLICY), parse_policy, PolicyError, "text", bug=HUGE_NUMBER_POLICY
+        json.dumps(POLICY),
+        parse_policy,
+        PolicyError,
+        "text",
+        reproducers=(HUGE_NUMBER, HUGE_NUMBER.encode(), "x = " + HUGE_NUMBER),
     ),
 }
 
@@ -311,19 +279,13 @@ def test_the_valid_input_parses(name: str) -> None:
 def test_mutations_parse_or_raise_the_domain_error(name: str, data: st.DataObject) -> None:
     parser = PARSERS[name]
     value = data.draw(_strategy(parser), label="input")
-    assume(parser.bug is None or not parser.bug.matches(value))
     parses_or_refuses(lambda: parser.parse(value), parser.error)
 
 
 @pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=p.bug.reason))
-        for name, p in PARSERS.items()
-        if p.bug is not None
-    ],
+    ("name", "n"),
+    [(name, n) for name, p in PARSERS.items() for n in range(len(p.reproducers))],
 )
-def test_known_bug(name: str) -> None:
-    parser, bug = PARSERS[name], PARSERS[name].bug
-    assert bug is not None
-    parses_or_refuses(lambda: parser.parse(bug.reproducer), parser.error)
+def test_reproducers_of_fixed_bugs(name: str, n: int) -> None:
+    parser = PARSERS[name]
+    parses_or_refuses(lambda: parser.parse(parser.reproducers[n]), parser.error)
