@@ -144,6 +144,8 @@ def _fields_from_stdin() -> list[SourceField]:
         raise CliError(f"invalid JSON on standard input: {exc.msg} (line {exc.lineno})") from None
     except RecursionError:
         raise CliError("invalid JSON on standard input: nested too deeply") from None
+    except ValueError:  # an integer beyond Python's digit limit for int() (4300)
+        raise CliError("invalid JSON on standard input: a number is too long") from None
     if not isinstance(items, list):
         raise CliError('standard input must be a JSON array of {"name", "description", "samples"}')
     fields: list[SourceField] = []
