@@ -131,6 +131,7 @@ def _read_bytes(path: Path, limit: int) -> bytes:
 
 
 def _fields_from_stdin() -> list[SourceField]:
+    from node._unicode import lone_surrogate_at
     from semantic_mapping import FieldInputError, SourceField
 
     raw = sys.stdin.buffer.read(MAX_STDIN_BYTES + 1)
@@ -146,6 +147,9 @@ def _fields_from_stdin() -> list[SourceField]:
         raise CliError("invalid JSON on standard input: nested too deeply") from None
     except ValueError:  # an integer beyond Python's digit limit for int() (4300)
         raise CliError("invalid JSON on standard input: a number is too long") from None
+    where = lone_surrogate_at(items)
+    if where is not None:
+        raise CliError(f"standard input: the string at {where} is not Unicode text")
     if not isinstance(items, list):
         raise CliError('standard input must be a JSON array of {"name", "description", "samples"}')
     fields: list[SourceField] = []

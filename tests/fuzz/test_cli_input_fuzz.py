@@ -51,3 +51,10 @@ def test_a_huge_number_on_standard_input(tmp_path: Path) -> None:
     code, exc, output = _map(tmp_path, b'[{"name": "x", "samples": [' + b"9" * 5000 + b"]}]")
     assert exc is None or isinstance(exc, SystemExit), repr(exc)
     assert code == 1, output
+
+
+def test_a_lone_surrogate_on_standard_input(tmp_path: Path) -> None:
+    code, exc, output = _map(tmp_path, b'[{"name": "x\\ud800", "samples": ["a"]}]')
+    assert exc is None or isinstance(exc, SystemExit), repr(exc)
+    assert code == 1, output
+    assert output.startswith("Error: "), output
