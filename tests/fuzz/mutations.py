@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -20,8 +19,6 @@ from hypothesis import strategies as st
 __all__ = [
     "HOSTILE_VALUES",
     "JSON_VALUES",
-    "has_huge_number",
-    "has_lone_surrogate",
     "json_bytes",
     "mutated_bytes",
     "mutated_csv",
@@ -232,37 +229,3 @@ def json_bytes(value: Any) -> bytes:
         return b"[" * depth + json.dumps(value).encode() + b"]" * depth
     except ValueError:
         return b'{"x": 1e999}'
-
-
-_HUGE = re.compile(rb"[0-9]{4301}")
-
-
-def has_huge_number(value: object) -> bool:
-    """Whether text or bytes hold a digit run longer than Python's int conversion limit."""
-    if isinstance(value, str):
-        value = value.encode("utf-8", "replace")
-    return isinstance(value, bytes) and _HUGE.search(value) is not None
-
-
-def _strings(value: Any) -> list[str]:
-    pending, found = [value], []
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str):
-            found.append(item)
-        elif isinstance(item, dict):
-            pending.extend(item.keys())
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return found
-
-
-def has_lone_surrogate(body: bytes) -> bool:
-    """Whether a JSON body carries a string with a lone surrogate (``"\\ud800"``): valid
-    JSON, but not Unicode text that can be encoded as UTF-8."""
-    try:
-        value = json.loads(body)
-    except (ValueError, RecursionError):
-        return False
-    return any(0xD800 <= ord(c) <= 0xDFFF for text in _strings(value) for c in text)
