@@ -199,10 +199,9 @@ class MetricsStore:
     ) -> Any:
         """Apply ``change`` to ``partner``'s metrics (an observation at ``at``) and
         write the touched buckets and the state row on ``conn``; returns its result."""
-        with self.lock:
-            revision = self.begin(conn, partner)
-            result = self.apply(partner, change)
-            self.write(conn, partner, (at,), revision=revision)
+        revision = self.begin(conn, partner)  # holds the partner until conn commits
+        result = self.apply(partner, change)
+        self.write(conn, partner, (at,), revision=revision)
         return result
 
     def write(self, conn: Connection, partner: str, times: Iterable[int], *, revision: int) -> None:

@@ -161,6 +161,46 @@ def test_many_interleaved_updates_keep_every_count(engines: tuple[Engine, Engine
     assert _failures(_fresh(e1), now) == 2 * per_worker
 
 
+def test_threads_of_one_worker_wait_for_each_other_without_deadlock(
+    engines: tuple[Engine, Engine],
+) -> None:
+    """A batch (the inventory path) holds the partner in its transaction and applies
+    its records later; another thread of the same worker observing the partner
+    meanwhile waits for the batch's transaction without holding the store's
+    in-process lock, which the batch still needs."""
+    e1, _ = engines
+    store = MetricsStore(e1)
+    errors: list[BaseException] = []
+
+    def single() -> None:
+        try:
+            with write_transaction(e1) as conn:
+                store.observe(conn, SUPPLIER_A, START, _failure(START))
+        except BaseException as exc:  # noqa: BLE001  re-raised in the test's thread
+            errors.append(exc)
+
+    def batch() -> None:
+        try:
+            with write_transaction(e1) as conn:
+                revision = store.begin(conn, SUPPLIER_A)
+                other = threading.Thread(target=single, daemon=True)
+                threads.append(other)
+                other.start()
+                other.join(OVERLAP_S)  # the other thread now waits for the partner
+                store.apply(SUPPLIER_A, _failure(START + MINUTE))
+                store.write(conn, SUPPLIER_A, (START + MINUTE,), revision=revision)
+        except BaseException as exc:  # noqa: BLE001  re-raised in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=batch, daemon=True)]
+    threads[0].start()
+    threads[0].join(JOIN_S)
+    threads[-1].join(JOIN_S)
+    assert not any(t.is_alive() for t in threads), "deadlocked"
+    assert not errors, errors
+    assert _failures(_fresh(e1), START + MINUTE) == 2
+
+
 def _observe_then_fail(engine: Engine, store: MetricsStore, at: int) -> None:
     """An observation whose transaction then fails (a later step raises): rolled back."""
     with write_transaction(engine) as conn:
