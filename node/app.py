@@ -41,6 +41,7 @@ from node.api.routes import (
     witness,
 )
 from node.api.services import Services
+from node.api.text_guard import JsonTextGuard
 from node.finance import start_finance
 from node.governance import freeze_heap, governance_service, start_governance
 from node.metrics import Metrics, MetricsMiddleware, NodeState
@@ -141,6 +142,7 @@ def create_app(
     app.state.finance_cover_s = settings.finance_cover_s
     install_problem_handlers(app)
     install_problem_openapi(app)
+    app.add_middleware(JsonTextGuard)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     for router in (
         health.router,

@@ -34,6 +34,7 @@ from node.api.problems import (
 )
 from node.api.routes import health
 from node.api.services import Services
+from node.api.text_guard import JsonTextGuard
 from node.auth.principal import Principal
 from node.auth.roles import Role
 from node.metrics import Metrics, MetricsMiddleware, NodeState
@@ -167,6 +168,7 @@ def create_host(settings: Settings) -> ASGIApp:
     api.state.tenant_apps = apps
     api.state.registry = registry
     install_problem_handlers(api)
+    api.add_middleware(JsonTextGuard)
     api.add_middleware(MetricsMiddleware, metrics=metrics)
     api.include_router(health.router)
 

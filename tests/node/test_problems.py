@@ -166,17 +166,26 @@ def test_a_detail_echoing_a_lone_surrogate_is_escaped(app: FastAPI) -> None:
     assert body["detail"] == "unusable field name 'Mat\\ud800'"
 
 
-def test_a_validation_issue_naming_a_lone_surrogate_key_is_escaped(
+def test_a_json_body_with_a_lone_surrogate_is_refused_on_any_route(
     client: TestClient, tokens: object
 ) -> None:
     from tests.node.conftest import Tokens
 
     assert isinstance(tokens, Tokens)
-    r = client.post(
-        "/v1/tokens",
-        content=b'{"role": "operator", "name": "ok", "k\\ud800": 1}',
-        headers={"Authorization": f"Bearer {tokens.admin}", "Content-Type": "application/json"},
-    )
-    body = _assert_problem(r, 422)
-    assert body["errors"]
-    r.content.decode("utf-8")  # the response is UTF-8 text, the key escaped
+    auth = {"Authorization": f"Bearer {tokens.admin}", "Content-Type": "application/json"}
+    before = client.get("/v1/tokens", headers=auth).json()
+    for body, where in (
+        (b'{"role": "operator", "name": "ok", "k\\ud800": 1}', "key"),
+        (b'{"role": "operator", "name": "x\\udfff"}', "$.name"),
+    ):
+        r = client.post("/v1/tokens", content=body, headers=auth)
+        problem = _assert_problem(r, 400)
+        assert where in str(problem["detail"])
+        r.content.decode("utf-8")  # the response is UTF-8 text
+    assert client.get("/v1/tokens", headers=auth).json() == before  # nothing stored
+    # a surrogate pair (an escaped emoji) and an escaped backslash are text
+    for name in (b"smile \\ud83d\\ude00", b"back\\\\ud800slash"):
+        r = client.post(
+            "/v1/tokens", content=b'{"role": "operator", "name": "' + name + b'"}', headers=auth
+        )
+        assert r.status_code == 201, r.text
