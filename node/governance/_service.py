@@ -261,6 +261,18 @@ class GovernanceService:
         self._open_for_documents(partner, found, rules, now)
         return found
 
+    def record_findings(
+        self, partner: str, findings: Callable[[RuleSet], Sequence[Finding]]
+    ) -> tuple[Finding, ...]:
+        """Open the cases for findings another service made about ``partner`` under
+        the rule set in force (``findings(rules)``): e.g. the planning service's
+        capacity gaps per capacity group and against committed orders."""
+        now = self.clock()
+        rules = self.rule_set(now)
+        found = tuple(findings(rules))
+        self._open_for_documents(partner, found, rules, now)
+        return found
+
     def _open_for_documents(
         self, partner: str, found: Sequence[Finding], rules: RuleSet, now: int
     ) -> None:

@@ -58,8 +58,8 @@ MESSAGE_FORMAT: Final = "scnode-planning-record/v1"
 TIMEOUT: Final = httpx.Timeout(10.0, connect=2.0)
 KINDS: Final = ("forecast", "capacity")
 
-# governance hook: (partner, forecast document, capacity document) -> findings
-CapacityRecorder = Callable[[str, Mapping[str, Any], Mapping[str, Any]], object]
+# governance hook: (partner, the gaps found per capacity group and week) -> anything
+CapacityRecorder = Callable[[str, tuple[Gap, ...]], object]
 
 
 def message_hash(kind: str, document: Mapping[str, Any]) -> str:
@@ -308,8 +308,8 @@ class PlanningService:
                         for g in gaps
                     ],
                 )
-        if self.governance is not None:
-            self.governance(peer_id, f.to_json(), c.governance_document())
+        if self.governance is not None and gaps:
+            self.governance(peer_id, gaps)
         return gaps
 
     def gaps(self, peer_id: str | None = None) -> list[dict[str, Any]]:

@@ -51,6 +51,7 @@ from node.planning import (
     PlanningService,
     Week,
     committed_orders,
+    gap_findings,
     parse_week,
     verify_forwarded_fact,
 )
@@ -110,8 +111,12 @@ def planning_service(app: FastAPI) -> PlanningService:
         return found
     node_log: NodeLog = app.state.node_log
 
-    def record(partner: str, forecast: Any, capacity: Any) -> object:
-        return governance_service(app).record_capacity(partner, forecast, capacity)
+    def record(partner: str, gaps: tuple[Gap, ...]) -> object:
+        # the planning service's own gaps: per capacity group, and against the
+        # orders already committed (governance's record_capacity compares per sku)
+        return governance_service(app).record_findings(
+            partner, lambda rules: gap_findings(gaps, rules)
+        )
 
     service = PlanningService(
         app.state.services.engine,
