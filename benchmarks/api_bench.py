@@ -25,7 +25,6 @@ first client's start to the last one's end.
 from __future__ import annotations
 
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,6 +39,8 @@ from typing import Any
 
 import httpx
 
+from benchmarks._serve import free_port, stop_server, wait_until_serving
+from benchmarks._stats import percentile
 from benchmarks.api_client import ClientError, LoadResult, LoadSpec, run_load
 from benchmarks.api_log import GrowingLog
 from node.app import make_engine
@@ -65,20 +66,6 @@ class ApiBenchError(RuntimeError):
 def steps(publish_runs: int) -> int:
     """Progress steps of :func:`run`: setup, each publish, reads, witness."""
     return 1 + publish_runs + 2
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    rank = min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))
-    return ordered[rank]
 
 
 @dataclass
@@ -118,33 +105,24 @@ def _init_node(home: Path, witness_logs: int) -> tuple[str, str, list[GrowingLog
 
 @contextmanager
 def _serving(home: Path, workers: int) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     command = _scnode(home, "serve", "--port", str(port), "--workers", str(workers))
     process = subprocess.Popen(  # noqa: S603  (our own interpreter, fixed arguments)
         command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + START_LIMIT_S
-        while True:
-            if process.poll() is not None:
-                raise ApiBenchError(f"scnode serve exited with status {process.returncode}")
-            try:
-                if httpx.get(f"{url}/v1/witness/key", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise ApiBenchError(f"scnode serve did not answer within {START_LIMIT_S:.0f} s")
-            time.sleep(0.1)
+        wait_until_serving(
+            process,
+            url,
+            limit_s=START_LIMIT_S,
+            fail=ApiBenchError,
+            probe="/v1/witness/key",
+            interval_s=0.1,
+        )
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_server(process, timeout_s=20)
 
 
 def _positions(run_no: int, count: int) -> dict[str, Any]:
@@ -265,12 +243,12 @@ def run(
     load_after = os.getloadavg()
     return {
         "publish100_p50_ms": round(statistics.median(publish), 1),
-        "publish100_p99_ms": round(_percentile(publish, 0.99), 1),
+        "publish100_p99_ms": round(percentile(publish, 0.99), 1),
         "read_rps": round(_rps(reads), 1),
-        "read_p50_ms": round(_percentile(reads.latencies_ms, 0.5), 2),
-        "read_p99_ms": round(_percentile(reads.latencies_ms, 0.99), 2),
+        "read_p50_ms": round(percentile(reads.latencies_ms, 0.5), 2),
+        "read_p99_ms": round(percentile(reads.latencies_ms, 0.99), 2),
         "witness_rps": round(_rps(witness), 1),
-        "witness_p99_ms": round(_percentile(witness.latencies_ms, 0.99), 2),
+        "witness_p99_ms": round(percentile(witness.latencies_ms, 0.99), 2),
         "read_errors": reads.errors,
         "witness_errors": witness.errors,
         "first_error": reads.first_error or witness.first_error,

@@ -23,7 +23,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from benchmarks._serve import free_port, stop_server, wait_until_serving
 from benchmarks.load_clients import (
     OPERATIONS,
     ClientPlan,
@@ -137,45 +137,29 @@ def _init_node(home: Path, url: str) -> tuple[str, str]:
     return operator, reader
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def _serving(home: Path, workers: int, log: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     command = _scnode(home, "serve", "--port", str(port), "--workers", str(workers))
     with log.open("wb") as sink:
         process = subprocess.Popen(  # noqa: S603  (our own interpreter, fixed arguments)
             command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
         )
     url = f"http://127.0.0.1:{port}"
+
+    def exited(status: int) -> str:
+        tail = log.read_text(errors="replace").strip()[-300:]
+        return f"scnode serve exited ({status}): {tail}"
+
     try:
-        deadline = time.monotonic() + START_LIMIT_S
-        while True:
-            if process.poll() is not None:
-                tail = log.read_text(errors="replace").strip()[-300:]
-                raise LoadBenchError(f"scnode serve exited ({process.returncode}): {tail}")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise LoadBenchError(f"scnode serve did not answer within {START_LIMIT_S:.0f} s")
-            time.sleep(0.2)
+        wait_until_serving(process, url, limit_s=START_LIMIT_S, fail=LoadBenchError, exited=exited)
         yield url
     finally:
-        process.send_signal(signal.SIGTERM)  # uvicorn's graceful stop of all its workers
-        try:
-            process.wait(timeout=STOP_LIMIT_S)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        stop_server(
+            process,
+            timeout_s=STOP_LIMIT_S,
+            kill=lambda: os.killpg(process.pid, signal.SIGKILL),
+        )
 
 
 def _seed(url: str, operator: str) -> int:

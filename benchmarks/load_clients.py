@@ -20,6 +20,8 @@ from typing import Any, Final
 
 import httpx
 
+from benchmarks._stats import percentile
+
 __all__ = [
     "OPERATIONS",
     "READS",
@@ -47,15 +49,6 @@ OPERATIONS: Final = (PUBLISH, *READS)
 SERVER_ERROR: Final = 500
 PAGE: Final = 20  # entries per page read
 KEEPALIVE_S: Final = 2.0
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The nearest-rank ``q`` quantile (0 for no values)."""
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    rank = min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))
-    return ordered[rank]
 
 
 @dataclass

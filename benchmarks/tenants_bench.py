@@ -31,7 +31,6 @@ from __future__ import annotations
 import os
 import random
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -49,6 +48,8 @@ import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from benchmarks._serve import free_port, stop_server, wait_until_serving
+from benchmarks._stats import percentile
 from ledger import NoteVerifier
 from ledger.storage import LedgerStore
 from node.app import make_engine
@@ -74,20 +75,6 @@ class TenantsBenchError(RuntimeError):
 def steps(tenants: int, publishes: int, hot_publishes: int) -> int:
     """Progress steps of :func:`run`: tenants, publishes, verification of the touched."""
     return tenants + publishes + hot_publishes + 1
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    rank = min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))
-    return ordered[rank]
 
 
 @dataclass(frozen=True)
@@ -143,7 +130,7 @@ def _fresh_database(base_url: str) -> Iterator[str]:
 
 @contextmanager
 def _serving(home: Path, database_url: str, workers: int, cache: int) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     command = [
         sys.executable,
         "-c",
@@ -165,26 +152,10 @@ def _serving(home: Path, database_url: str, workers: int, cache: int) -> Iterato
     process = subprocess.Popen(command, stdout=log, stderr=log)  # noqa: S603  our own CLI
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + START_LIMIT_S
-        while True:
-            if process.poll() is not None:
-                raise TenantsBenchError(f"scnode serve exited with status {process.returncode}")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise TenantsBenchError(f"scnode serve did not answer within {START_LIMIT_S:.0f} s")
-            time.sleep(0.2)
+        wait_until_serving(process, url, limit_s=START_LIMIT_S, fail=TenantsBenchError)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_server(process, timeout_s=30)
         log.close()
 
 
@@ -413,17 +384,17 @@ def run(
         "tenant_cache": tenant_cache,
         "concurrency": concurrency,
         "tenant_create_per_s": round(len(made) / create_wall, 2) if create_wall else 0.0,
-        "tenant_create_p50_ms": round(_percentile(create_times, 0.5) * 1000, 1),
-        "tenant_create_p99_ms": round(_percentile(create_times, 0.99) * 1000, 1),
+        "tenant_create_p50_ms": round(percentile(create_times, 0.5) * 1000, 1),
+        "tenant_create_p99_ms": round(percentile(create_times, 0.99) * 1000, 1),
         "publishes": len(spread.latencies),
-        "publish_p50_ms": round(_percentile(spread.latencies, 0.5) * 1000, 1),
-        "publish_p99_ms": round(_percentile(spread.latencies, 0.99) * 1000, 1),
+        "publish_p50_ms": round(percentile(spread.latencies, 0.5) * 1000, 1),
+        "publish_p99_ms": round(percentile(spread.latencies, 0.99) * 1000, 1),
         "hot_publishes": len(hot.latencies),
-        "hot_publish_p50_ms": round(_percentile(hot.latencies, 0.5) * 1000, 1),
-        "hot_publish_p99_ms": round(_percentile(hot.latencies, 0.99) * 1000, 1),
+        "hot_publish_p50_ms": round(percentile(hot.latencies, 0.5) * 1000, 1),
+        "hot_publish_p99_ms": round(percentile(hot.latencies, 0.99) * 1000, 1),
         "reads": len(reads),
-        "read_p50_ms": round(_percentile(reads, 0.5) * 1000, 1),
-        "read_p99_ms": round(_percentile(reads, 0.99) * 1000, 1),
+        "read_p50_ms": round(percentile(reads, 0.5) * 1000, 1),
+        "read_p99_ms": round(percentile(reads, 0.99) * 1000, 1),
         "touched_tenants": len(touched.indexes),
         "verified_tenants": verified,
         "ledger_errors": len(problems),
