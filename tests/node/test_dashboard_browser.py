@@ -74,6 +74,9 @@ def tenant_host(app: FastAPI) -> Starlette:
 @pytest.fixture
 def served(node: GovNode) -> Iterator[tuple[GovNode, str]]:
     """The node under ``PREFIX`` on a loopback port; yields it and its base URL."""
+    # no peer rounds: the test stores the peers' faults itself, and a round probing
+    # their (unreachable) addresses would overwrite them with "down"
+    node.app.state.peer_interval_s = 0
     with serve(tenant_host(node.app)) as url:
         yield node, url + PREFIX
 

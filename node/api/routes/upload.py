@@ -19,16 +19,16 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime
-from importlib import resources
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from node.api.deps import ServicesDep, require_role
 from node.api.node_log import NodeLogDep
 from node.api.problems import ProblemError, ValidationIssue, problem_response, problem_responses
+from node.api.static_page import add_static_page
 from node.auth.principal import Principal
 from node.auth.roles import Role
 from node.governance import RuleBook
@@ -57,16 +57,6 @@ ASSETS: Final = {
     "upload.js": "text/javascript; charset=utf-8",
     "upload.css": "text/css; charset=utf-8",
 }
-_HEADERS: Final = {
-    "Cache-Control": "no-cache",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    ),
-}
 _approvals = threading.Lock()  # one profile write at a time in this process
 _BODY_DOC: Final[dict[str, Any]] = {
     "requestBody": {
@@ -83,29 +73,7 @@ _BODY_DOC: Final[dict[str, Any]] = {
 }
 
 
-def _read(name: str) -> bytes:
-    return resources.files("node.upload").joinpath(name).read_bytes()
-
-
-@router.get("/upload", include_in_schema=False)
-def page() -> Response:
-    """The upload page (static HTML)."""
-    return Response(_read("index.html"), media_type="text/html; charset=utf-8", headers=_HEADERS)
-
-
-@router.get("/upload/", include_in_schema=False)
-def page_slash() -> Response:
-    """``/upload/`` → ``../upload`` (relative: right under any path prefix)."""
-    return Response(status_code=308, headers={"Location": "../upload", **_HEADERS})
-
-
-@router.get("/upload/assets/{name}", include_in_schema=False)
-def asset(name: Annotated[str, Path(max_length=64)]) -> Response:
-    """One of the page's static assets."""
-    media_type = ASSETS.get(name)
-    if media_type is None:
-        raise ProblemError(404, "not-found", "no such upload page asset", title="Not found")
-    return Response(_read(name), media_type=media_type, headers=_HEADERS)
+add_static_page(router, at="upload", package="node.upload", assets=ASSETS, what="upload page")
 
 
 # -- the API the page adds -------------------------------------------------------------
