@@ -32,7 +32,6 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from ledger.storage import LedgerStore
-from node.api.routes import upload
 from node.app import create_app, make_engine
 from node.auth.roles import Role
 from node.auth.tokens import create_token
@@ -85,9 +84,7 @@ class Site:
 
 
 def with_upload(app: FastAPI) -> FastAPI:
-    """The app with the upload router, unless ``create_app`` already registers it."""
-    if not any(getattr(r, "path", None) == "/upload" for r in app.routes):
-        app.include_router(upload.router)
+    """The app as ``create_app`` builds it: it serves the upload page and API."""
     return app
 
 
