@@ -22,7 +22,7 @@ import pytest
 from node.governance import governance_service
 from node.peers.registry import PeerRegistry
 from node.peers.watch import WatchedPeerWorker
-from tests.node.test_witness_helpers import Node, fork_node, make_node, network
+from tests.node.test_witness_helpers import Node, make_node, network, split_view
 
 
 class FakePeer:
@@ -197,25 +197,7 @@ def test_garbage_peer_counts_verification_failures(reader: Node, tmp_path: Path,
 
 @pytest.fixture
 def forked(tmp_path: Path) -> Iterator[tuple[Node, Node, Node, Node]]:
-    log_a = make_node(tmp_path, "log.example/forker")
-    log_b = fork_node(log_a, tmp_path, "fork")
-    w1 = make_node(tmp_path, "w1.example/witness")
-    w2 = make_node(tmp_path, "w2.example/witness")
-    nodes = (log_a, log_b, w1, w2)
-    w1.add_peer(log_a)
-    w1.add_peer(w2)
-    w2.add_peer(log_b)
-    w2.add_peer(w1)
-    log_a.add_peer(w1)
-    log_b.add_peer(w2)
-    for node in nodes:
-        node.start()
-    try:
-        yield nodes
-    finally:
-        for node in nodes:
-            node.stop()
-            node.engine.dispose()
+    yield from split_view(tmp_path)
 
 
 def test_forked_peer_opens_a_split_view_case(forked: tuple[Node, Node, Node, Node]) -> None:

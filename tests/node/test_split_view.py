@@ -18,31 +18,12 @@ from ledger import SignedNote, verify_checkpoint, verify_consistency
 from ledger.errors import VerificationError
 from node.peers.registry import PeerRegistry
 from node.witness import INCONSISTENT, SAME_SIZE
-from tests.node.test_witness_helpers import Node, fork_node, make_node
+from tests.node.test_witness_helpers import Node, make_node, split_view
 
 
 @pytest.fixture
 def forked(tmp_path: Path) -> Iterator[tuple[Node, Node, Node, Node]]:
-    log_a = make_node(tmp_path, "log.example/forker")
-    log_b = fork_node(log_a, tmp_path, "fork")
-    w1 = make_node(tmp_path, "w1.example/witness")
-    w2 = make_node(tmp_path, "w2.example/witness")
-    nodes = (log_a, log_b, w1, w2)
-    # the log shows view A to w1 and view B to w2 under the same key
-    w1.add_peer(log_a)
-    w1.add_peer(w2)
-    w2.add_peer(log_b)
-    w2.add_peer(w1)
-    log_a.add_peer(w1)
-    log_b.add_peer(w2)
-    for node in nodes:
-        node.start()
-    try:
-        yield nodes
-    finally:
-        for node in nodes:
-            node.stop()
-            node.engine.dispose()
+    yield from split_view(tmp_path)
 
 
 def _peer_id(node: Node, other: Node) -> str:

@@ -188,3 +188,28 @@ def network(root: Path, *names: str) -> Iterator[list[Node]]:
         for node in nodes:
             node.stop()
             node.engine.dispose()
+
+
+def split_view(root: Path) -> Iterator[tuple[Node, Node, Node, Node]]:
+    """A log that shows view A to witness w1 and a forked view B to witness w2 under
+    the same key (the witnesses are peers of each other), started; stopped and
+    disposed afterwards. Yields (log_a, log_b, w1, w2)."""
+    log_a = make_node(root, "log.example/forker")
+    log_b = fork_node(log_a, root, "fork")
+    w1 = make_node(root, "w1.example/witness")
+    w2 = make_node(root, "w2.example/witness")
+    nodes = (log_a, log_b, w1, w2)
+    w1.add_peer(log_a)
+    w1.add_peer(w2)
+    w2.add_peer(log_b)
+    w2.add_peer(w1)
+    log_a.add_peer(w1)
+    log_b.add_peer(w2)
+    for node in nodes:
+        node.start()
+    try:
+        yield nodes
+    finally:
+        for node in nodes:
+            node.stop()
+            node.engine.dispose()
