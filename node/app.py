@@ -139,7 +139,6 @@ def create_app(
     )
     app.state.services = Services(settings=settings, engine=engine, metrics=metrics)
     app.state.node_log = node_log
-    app.state.finance_cover_s = settings.finance_cover_s
     install_problem_handlers(app)
     install_problem_openapi(app)
     app.add_middleware(JsonTextGuard)

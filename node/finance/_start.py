@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI
 
 from node.finance._service import CoverResult, Finance
-from node.finance._worker import COVER_INTERVAL_S, CoverageWorker, start_coverage_loop
+from node.finance._worker import CoverageWorker, start_coverage_loop
 
 __all__ = ["AppCoverage", "start_finance"]
 
@@ -44,11 +44,14 @@ class AppCoverage:
 def start_finance(app: FastAPI) -> Callable[[], Awaitable[None]]:
     """Start the coverage worker (in the lifespan); returns the coroutine that stops it.
 
-    Every ``app.state.finance_cover_s`` seconds (default 5) the worker proves
-    coverage for new snapshots under an active pledge; its first round is a full
-    catch-up. 0 or less disables it (``scnode finance cover`` still works).
+    Every ``finance_cover_s`` seconds (the setting; ``app.state.finance_cover_s``
+    overrides it in tests) the worker proves coverage for new snapshots under an
+    active pledge; its first round is a full catch-up. 0 or less disables it
+    (``scnode finance cover`` still works).
     """
-    interval = float(getattr(app.state, "finance_cover_s", COVER_INTERVAL_S))
+    override = getattr(app.state, "finance_cover_s", None)
+    setting = override if override is not None else app.state.services.settings.finance_cover_s
+    interval = float(setting)
     coverage = AppCoverage(app)
     app.state.finance = coverage
     if interval <= 0:
