@@ -19,6 +19,7 @@ from typing import Final
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from node._unicode import lone_surrogate_at
+from node.api.deps import MAX_BODY_BYTES
 from node.api.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
 
 __all__ = ["JsonTextGuard"]
@@ -56,16 +57,23 @@ class JsonTextGuard:
         if scope["type"] != "http" or not _json_media(scope):
             await self.app(scope, receive, send)
             return
-        chunks: list[bytes] = []
+        read: list[Message] = []
+        size = 0
         while True:
             message = await receive()
+            read.append(message)
             if message["type"] != "http.request":  # the client went away
-                await self.app(scope, _replay([message]), send)
+                await self.app(scope, _replay(read), send)
                 return
-            chunks.append(message.get("body", b""))
+            size += len(message.get("body", b""))
+            if size > MAX_BODY_BYTES:
+                # too large to hold: the route's body reader refuses it (413) as it
+                # streams; never buffer more than the node accepts
+                await self.app(scope, _replay(read, receive), send)
+                return
             if not message.get("more_body", False):
                 break
-        body = b"".join(chunks)
+        body = b"".join(m.get("body", b"") for m in read)
         where = _refusal(body)
         if where is None:
             replay: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]

@@ -189,3 +189,38 @@ def test_a_json_body_with_a_lone_surrogate_is_refused_on_any_route(
             "/v1/tokens", content=b'{"role": "operator", "name": "' + name + b'"}', headers=auth
         )
         assert r.status_code == 201, r.text
+
+
+def test_the_text_guard_never_holds_more_than_the_body_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A JSON body past the node's limit is passed on as it streams (the route's body
+    reader refuses it with 413), not buffered whole and checked."""
+    import asyncio
+
+    from node.api import text_guard
+
+    monkeypatch.setattr(text_guard, "MAX_BODY_BYTES", 100)
+    chunk = b'["\\ud800", ' + b"0, " * 20 + b"0]"  # a lone surrogate escape, 72 bytes
+    messages = [{"type": "http.request", "body": chunk, "more_body": n < 3} for n in range(4)]
+    seen: list[bytes] = []
+    sent: list[dict[str, object]] = []
+
+    async def inner(scope: object, receive: object, send: object) -> None:
+        assert callable(receive)
+        while True:
+            message = await receive()
+            seen.append(message["body"])
+            if not message["more_body"]:
+                return
+
+    async def receive() -> dict[str, object]:
+        return messages.pop(0)
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "path": "/x", "headers": [(b"content-type", b"application/json")]}
+    asyncio.run(text_guard.JsonTextGuard(inner)(scope, receive, send))  # type: ignore[arg-type]
+    assert b"".join(seen) == chunk * 4  # every byte reached the app, in order
+    assert sent == []  # the guard answered nothing itself
